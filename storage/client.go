@@ -1,0 +1,81 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/sharethings/sharethings/api"
+)
+
+// newClientID returns a random (version 4) UUID in canonical lowercase form.
+func newClientID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func createClient(ctx context.Context, tx *Tx, sessionID, name string) (*api.Client, error) {
+	now := api.UnixMilli(tx.now)
+	c := &api.Client{ID: newClientID(), Name: name, ConnectedAt: api.FromUnixMilli(now)}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO clients (client_id, session_id, client_name, connected_at, last_seen) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, sessionID, c.Name, now, now)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ListClients returns the clients of a session that have not left, oldest first.
+func (db *DB) ListClients(ctx context.Context, sessionID string) ([]api.Client, error) {
+	return listClients(ctx, db.reader, sessionID)
+}
+
+func listClients(ctx context.Context, q queryer, sessionID string) ([]api.Client, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT client_id, client_name, connected_at FROM clients
+		WHERE session_id = ? AND left_at IS NULL ORDER BY connected_at, client_id`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	clients := []api.Client{}
+	for rows.Next() {
+		var c api.Client
+		var connected int64
+		if err := rows.Scan(&c.ID, &c.Name, &connected); err != nil {
+			return nil, err
+		}
+		c.ConnectedAt = api.FromUnixMilli(connected)
+		clients = append(clients, c)
+	}
+	return clients, rows.Err()
+}
+
+// LeaveSession marks the client as gone and records client.left. A client that already left
+// is refused by Authorize before it gets here, so this records the event at most once.
+func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var name string
+	err = tx.QueryRowContext(ctx, `
+		UPDATE clients SET left_at = ? WHERE session_id = ? AND client_id = ? AND left_at IS NULL
+		RETURNING client_name`, api.UnixMilli(tx.now), sessionID, clientID).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return api.Errorf(api.ECLIENTLEFT, "this client has already left the session")
+	} else if err != nil {
+		return err
+	}
+	if err := tx.recordEvent(ctx, sessionID, api.EventClientLeft, api.ClientEventData{ClientID: clientID, ClientName: name}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
