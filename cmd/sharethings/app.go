@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sharethings/sharethings/handlers"
+	"github.com/sharethings/sharethings/storage"
+	"github.com/sharethings/sharethings/web"
+)
+
+// shutdownTimeout bounds how long a stop waits for requests in flight.
+const shutdownTimeout = 10 * time.Second
+
+// App is one running server: the same type production and the end-to-end tests start.
+type App struct {
+	cfg      *Config
+	db       *storage.DB
+	server   *http.Server
+	listener net.Listener
+	// cancelBase ends every request context (open streams, uploads) at shutdown.
+	cancelBase context.CancelFunc
+}
+
+// OpenApp opens the data directory and binds the listen address, without serving yet.
+func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
+	db, err := storage.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open data directory %s: %w", cfg.DataDir, err)
+	}
+	db.Now = cfg.Now
+	app := &App{cfg: cfg, db: db}
+	handler, err := app.handler()
+	if err == nil {
+		app.listener, err = net.Listen("tcp", cfg.Addr)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	baseCtx, cancel := context.WithCancel(context.Background())
+	app.cancelBase = cancel
+	app.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// No ReadTimeout or WriteTimeout: uploads and event streams are long by design.
+		BaseContext: func(net.Listener) context.Context { return baseCtx },
+	}
+	app.server.RegisterOnShutdown(cancel)
+	return app, nil
+}
+
+func (a *App) handler() (http.Handler, error) {
+	secret := a.cfg.JWTSecret
+	if secret == nil {
+		var err error
+		if secret, err = storage.LoadOrCreateSecret(a.cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("token signing key: %w", err)
+		}
+	}
+	tokens := handlers.NewTokens(secret, a.cfg.TokenTTL, a.cfg.Now)
+	s := handlers.NewServer(a.db, tokens, handlers.Options{
+		MinKDFIterations:      a.cfg.MinKDFIterations,
+		DefaultChunkSize:      min(4<<20, a.cfg.MaxChunkSize),
+		MaxChunkSize:          a.cfg.MaxChunkSize,
+		MaxItemBytes:          a.cfg.MaxItemBytes,
+		SessionQuotaBytes:     a.cfg.SessionQuotaBytes,
+		SessionMaxItems:       a.cfg.SessionMaxItems,
+		SessionIdleTimeout:    a.cfg.SessionIdleTimeout,
+		TokenTTL:              a.cfg.TokenTTL,
+		JoinAttemptsPerMinute: a.cfg.JoinAttemptsPerMinute,
+		JoinFailuresPerMinute: a.cfg.JoinFailuresPerMinute,
+		Heartbeat:             a.cfg.Heartbeat,
+		CORSOrigins:           a.cfg.CORSOrigins,
+		TrustedProxies:        a.cfg.TrustedProxies,
+	}, a.cfg.Now)
+	s.Ready = a.ready
+	s.Web = web.Handler()
+	s.RegisterSessionGauge(a.db.CountSessions)
+	return s.Handler()
+}
+
+// URL is the base URL clients use to reach this server.
+func (a *App) URL() string {
+	scheme := "http"
+	if a.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + a.listener.Addr().String()
+}
+
+// Serve serves until ctx is cancelled, then shuts down gracefully: open streams and uploads
+// are told to stop at once, other requests get shutdownTimeout to finish.
+func (a *App) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.serve() }()
+	go a.sweepLoop(ctx)
+	slog.Info("sharethings listening", "url", a.URL(), "data_dir", a.cfg.DataDir)
+
+	select {
+	case err := <-errc:
+		a.close()
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := a.server.Shutdown(shutdownCtx)
+	a.close()
+	slog.Info("sharethings stopped")
+	return err
+}
+
+func (a *App) serve() error {
+	var err error
+	if a.cfg.TLSCert != "" {
+		err = a.server.ServeTLS(a.listener, a.cfg.TLSCert, a.cfg.TLSKey)
+	} else {
+		err = a.server.Serve(a.listener)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (a *App) close() {
+	a.cancelBase()
+	a.server.Close()
+	a.db.Close()
+}
+
+// sweepLoop expires idle sessions every SweepInterval until ctx ends.
+func (a *App) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.Sweep(ctx)
+		}
+	}
+}
+
+// Sweep deletes every session idle for longer than the idle timeout, with all it owns.
+func (a *App) Sweep(ctx context.Context) {
+	ids, err := a.db.ExpireSessions(ctx, a.cfg.Now().Add(-a.cfg.SessionIdleTimeout))
+	for _, id := range ids {
+		slog.Info("session expired", "session", id)
+	}
+	if err != nil {
+		slog.Error("expire sessions", "err", err)
+	}
+}
+
+// ready reports whether the database answers and the data directory takes writes.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.db.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	f, err := os.CreateTemp(a.cfg.DataDir, ".readyz-*")
+	if err != nil {
+		return fmt.Errorf("data directory not writable: %w", err)
+	}
+	f.Close()
+	return os.Remove(filepath.Clean(f.Name()))
+}

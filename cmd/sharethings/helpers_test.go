@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// vectors are the shared protocol test vectors (testdata is a copy of ../shared).
+type vectorSession struct {
+	SessionID   string          `json:"sessionId"`
+	KDF         json.RawMessage `json:"kdf"`
+	Fingerprint json.RawMessage `json:"fingerprint"`
+}
+
+func loadVectors(t *testing.T) []vectorSession {
+	t.Helper()
+	raw, err := os.ReadFile("../../testdata/protocol-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Sessions []vectorSession `json:"sessions"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Sessions
+}
+
+// clock is a settable time source shared by the server under test and the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// testServer is a real server (the App production runs) on a loopback port.
+type testServer struct {
+	t     *testing.T
+	app   *App
+	cfg   *Config
+	clock *clock
+	url   string
+	stop  context.CancelFunc
+	done  chan error
+	logs  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// testConfig is the default configuration with a temp data dir, a free port, vector-friendly
+// kdf minimum and a settable clock.
+func testConfig(t *testing.T, extra ...string) (*Config, *clock) {
+	t.Helper()
+	args := append([]string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"), "--min-kdf-iterations", "1000", "--join-rate", "1000"}, extra...)
+	cfg, err := ParseConfig(args, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now().UTC()}
+	cfg.Now = clk.Now
+	return cfg, clk
+}
+
+func startServer(t *testing.T, cfg *Config, clk *clock) *testServer {
+	t.Helper()
+	logs := &syncBuffer{}
+	setTestLogger(logs)
+	app, err := OpenApp(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &testServer{t: t, app: app, cfg: cfg, clock: clk, url: app.URL(), stop: cancel, done: make(chan error, 1), logs: logs}
+	go func() { s.done <- app.Serve(ctx) }()
+	t.Cleanup(s.shutdown)
+	return s
+}
+
+// shutdown stops the server and waits until it has closed its database; safe to call twice.
+func (s *testServer) shutdown() {
+	if s.stop == nil {
+		return
+	}
+	s.stop()
+	s.stop = nil
+	if err := <-s.done; err != nil {
+		s.t.Errorf("server stopped with %v", err)
+	}
+}
+
+// restart stops the server and starts a new one on the same data directory.
+func (s *testServer) restart() *testServer {
+	s.shutdown()
+	cfg := *s.cfg
+	cfg.Addr = "127.0.0.1:0"
+	return startServer(s.t, &cfg, s.clock)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body %q is not a JSON object: %v", r.body, err)
+	}
+	return m
+}
+
+// requireProblem asserts an RFC 9457 problem with the given status and code.
+func (r response) requireProblem(t *testing.T, status int, code string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type %q, want application/problem+json", ct)
+	}
+	p := r.json(t)
+	if p["code"] != code || p["status"] != float64(status) || p["title"] == "" || p["type"] == nil || p["detail"] == nil {
+		t.Fatalf("problem %v, want code %s", p, code)
+	}
+}
+
+func (s *testServer) do(method, path string, body any, token string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: raw}
+}
+
+// join sends a join for sid with the given fingerprint and optional kdf.
+func (s *testServer) join(sid string, fingerprint, kdf json.RawMessage) response {
+	s.t.Helper()
+	body := map[string]any{"clientName": "tester", "fingerprint": fingerprint}
+	if kdf != nil {
+		body["kdf"] = kdf
+	}
+	return s.do(http.MethodPost, "/api/v1/sessions/"+sid+"/join", body, "")
+}
+
+// snapshot describes everything persistent: every file under the data dir but the SQLite
+// files (path, mode, content hash) and every row of every table.
+func (s *testServer) snapshot() string {
+	s.t.Helper()
+	var lines []string
+	root := s.cfg.DataDir
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || strings.HasPrefix(d.Name(), "sharethings.db") {
+			return err
+		}
+		info, _ := d.Info()
+		sum := ""
+		if !d.IsDir() {
+			b, _ := os.ReadFile(path)
+			h := sha256.Sum256(b)
+			sum = hex.EncodeToString(h[:])
+		}
+		rel, _ := filepath.Rel(root, path)
+		lines = append(lines, fmt.Sprintf("%s %v %s", rel, info.Mode(), sum))
+		return nil
+	})
+	return strings.Join(append(lines, s.dumpDatabase()...), "\n")
+}
+
+func (s *testServer) dumpDatabase() []string {
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(s.cfg.DataDir, "sharethings.db")+"?mode=ro")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	var lines []string
+	for _, table := range []string{"sessions", "clients", "content_metadata", "chunk_metadata", "events", "schema_migrations"} {
+		rows, err := db.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			rows.Scan(ptrs...)
+			lines = append(lines, fmt.Sprintf("%s %v", table, vals))
+		}
+		rows.Close()
+	}
+	sort.Strings(lines)
+	return lines
+}

@@ -1,0 +1,95 @@
+// Command sharethings is the ShareThings server (and, later, its command-line client).
+//
+// With no subcommand, or with "serve", it runs the server with settings from flags and
+// SHARETHINGS_* environment variables. Only this package reads flags and the environment.
+//
+//	@title						ShareThings API
+//	@version					0.1.0
+//	@description				End-to-end encrypted sharing of text, images and files between devices. Clients encrypt everything; the server stores ciphertext and relays events. Errors are RFC 9457 problem+json bodies with a stable `code`.
+//	@license.name				MIT
+//	@BasePath					/
+//	@securityDefinitions.apikey	BearerAuth
+//	@in							header
+//	@name						Authorization
+//	@description				Session token from join: "Bearer <token>".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sharethings/sharethings/api"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "sharethings", api.Version)
+		return 0
+	case "help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sharethings: unknown command %q (try: sharethings help)\n", cmd)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: sharethings [serve] [flags]   run the server")
+	fmt.Fprintln(w, "       sharethings version           print the version")
+	fmt.Fprintln(w, "\nServer settings (flag, environment variable, meaning, default):")
+	PrintSettings(w)
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	cfg, err := ParseConfig(args, os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
+		return 0
+	} else if err != nil {
+		fmt.Fprintf(stderr, "sharethings: %v\n", err)
+		return 2
+	}
+	slog.SetDefault(newLogger(cfg, stderr))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app, err := OpenApp(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "sharethings: %v\n", err)
+		return 1
+	}
+	if err := app.Serve(ctx); err != nil {
+		slog.Error("server failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

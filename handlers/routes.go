@@ -1,0 +1,27 @@
+package handlers
+
+import "github.com/gin-gonic/gin"
+
+// routes registers every route, grouped by what they require.
+func (s *Server) routes(r *gin.Engine) {
+	// Operations and documentation.
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metrics())
+	r.GET("/openapi.json", openAPISpec)
+	r.GET("/docs", openAPIDocs)
+
+	v1 := r.Group(apiPrefix)
+	v1.GET("/config", s.getConfig)
+
+	// Session routes: the id is validated before anything else.
+	session := v1.Group("/sessions/:sid", validSessionID)
+	session.GET("", s.getSession)
+	session.POST("/join", s.joinSession)
+
+	// Token holders of this session.
+	member := session.Group("", s.requireToken(false))
+	member.POST("/token", s.refreshToken)
+	member.POST("/leave", s.leaveSession)
+	member.GET("/clients", s.listClients)
+}

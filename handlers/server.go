@@ -1,0 +1,120 @@
+// Package handlers is the HTTP face of ShareThings: gin routes, authentication, the
+// error-to-problem table, rate limits, operations endpoints and the OpenAPI annotations.
+//
+// Handlers talk to the api interfaces only and pass request contexts, never *gin.Context, to
+// them. This package does not import storage or sse.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sharethings/sharethings/api"
+)
+
+const apiPrefix = "/api/v1"
+
+// Options are the limits and policies the handlers enforce and report in GET /config.
+type Options struct {
+	MinKDFIterations      int
+	DefaultChunkSize      int
+	MaxChunkSize          int
+	MaxItemBytes          int64
+	SessionQuotaBytes     int64
+	SessionMaxItems       int
+	SessionIdleTimeout    time.Duration
+	TokenTTL              time.Duration
+	JoinAttemptsPerMinute int // per client address
+	JoinFailuresPerMinute int // wrong passphrases per session
+	Heartbeat             time.Duration
+	CORSOrigins           []string
+	TrustedProxies        []string
+}
+
+// Server holds what the handlers need. Build it with NewServer.
+type Server struct {
+	Sessions api.SessionService
+	Tokens   *Tokens
+	Options  Options
+	// Ready reports whether the server can serve: database reachable, data dir writable.
+	Ready func(context.Context) error
+	// Web serves the browser app for paths outside the API; nil answers 404 there.
+	Web http.Handler
+
+	Metrics  *prometheus.Registry
+	requests *requestMetrics
+
+	joinsByAddress    *rateLimiter
+	failuresBySession *rateLimiter
+}
+
+// NewServer wires a Server; now is the clock for rate limits.
+func NewServer(sessions api.SessionService, tokens *Tokens, opts Options, now api.Clock) *Server {
+	s := &Server{
+		Sessions:          sessions,
+		Tokens:            tokens,
+		Options:           opts,
+		Metrics:           prometheus.NewRegistry(),
+		joinsByAddress:    newRateLimiter(opts.JoinAttemptsPerMinute, now),
+		failuresBySession: newRateLimiter(opts.JoinFailuresPerMinute, now),
+	}
+	s.requests = newRequestMetrics(s.Metrics)
+	return s
+}
+
+// Handler builds the gin engine with every route.
+func (s *Server) Handler() (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// Path parameters are matched on the escaped path and then unescaped, so "a%2Fb" reaches
+	// validation as the id "a/b" (and is refused) instead of becoming two path segments.
+	r.UseEscapedPath = true
+	r.UnescapePathValues = true
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(s.Options.TrustedProxies); err != nil {
+		return nil, err
+	}
+	r.Use(gin.CustomRecovery(recovery), s.requests.middleware, logRequests, cors(s.Options.CORSOrigins))
+	r.NoRoute(s.noRoute)
+	r.NoMethod(noMethod)
+	s.routes(r)
+	return r, nil
+}
+
+// noRoute serves the web app for browser paths and problems for unknown API paths.
+func (s *Server) noRoute(c *gin.Context) {
+	if s.Web != nil && isWebPath(c.Request) {
+		s.Web.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	noRoute(c)
+}
+
+func isWebPath(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	return r.URL.Path != apiPrefix && !strings.HasPrefix(r.URL.Path, apiPrefix+"/")
+}
+
+// logRequests logs one line per request: never the query string (it may hold access_token)
+// nor any header.
+func logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	slog.InfoContext(c.Request.Context(), "request",
+		"method", c.Request.Method,
+		"path", c.Request.URL.Path,
+		"status", c.Writer.Status(),
+		"duration_ms", time.Since(start).Milliseconds(),
+		"client", c.ClientIP(),
+		"bytes", c.Writer.Size())
+}
