@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sharethings/sharethings/handlers"
+	"github.com/sharethings/sharethings/sse"
 	"github.com/sharethings/sharethings/storage"
 	"github.com/sharethings/sharethings/web"
 )
@@ -23,6 +24,7 @@ const shutdownTimeout = 10 * time.Second
 type App struct {
 	cfg      *Config
 	db       *storage.DB
+	hub      *sse.Hub
 	server   *http.Server
 	listener net.Listener
 	// cancelBase ends every request context (open streams, uploads) at shutdown.
@@ -36,7 +38,9 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 		return nil, fmt.Errorf("open data directory %s: %w", cfg.DataDir, err)
 	}
 	db.Now = cfg.Now
-	app := &App{cfg: cfg, db: db}
+	hub := sse.NewHub()
+	db.Broker = hub
+	app := &App{cfg: cfg, db: db, hub: hub}
 	handler, err := app.handler()
 	if err == nil {
 		app.listener, err = net.Listen("tcp", cfg.Addr)
@@ -135,6 +139,7 @@ func (a *App) serve() error {
 func (a *App) close() {
 	a.cancelBase()
 	a.server.Close()
+	a.hub.Close()
 	a.db.Close()
 }
 
