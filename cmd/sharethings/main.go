@@ -41,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		return serve(args, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(args, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sharethings", api.Version)
 		return 0
@@ -54,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: sharethings [serve] [flags]   run the server")
+	fmt.Fprintln(w, "       sharethings healthcheck       exit 0 if the local server answers /healthz")
 	fmt.Fprintln(w, "       sharethings version           print the version")
 	fmt.Fprintln(w, "\nServer settings (flag, environment variable, meaning, default):")
 	PrintSettings(w)
