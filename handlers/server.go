@@ -82,7 +82,8 @@ func (s *Server) Handler() (*gin.Engine, error) {
 	if err := r.SetTrustedProxies(s.Options.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(gin.CustomRecovery(recovery), s.requests.middleware, logRequests, cors(s.Options.CORSOrigins))
+	// Metrics and logs wrap recovery so that a panic is counted and logged as the 500 it becomes.
+	r.Use(s.requests.middleware, logRequests, gin.CustomRecovery(recovery), cors(s.Options.CORSOrigins))
 	r.NoRoute(s.noRoute)
 	r.NoMethod(noMethod)
 	s.routes(r)
@@ -116,5 +117,5 @@ func logRequests(c *gin.Context) {
 		"status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds(),
 		"client", c.ClientIP(),
-		"bytes", c.Writer.Size())
+		"bytes", max(0, c.Writer.Size()))
 }

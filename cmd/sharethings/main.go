@@ -6,12 +6,17 @@
 //	@title						ShareThings API
 //	@version					0.1.0
 //	@description				End-to-end encrypted sharing of text, images and files between devices. Clients encrypt everything; the server stores ciphertext and relays events. Errors are RFC 9457 problem+json bodies with a stable `code`.
-//	@license.name				MIT
 //	@BasePath					/
+//	@tag.name					sessions
+//	@tag.description			Create, join and leave sessions; session tokens.
+//	@tag.name					server
+//	@tag.description			What a client needs to know about this server.
+//	@tag.name					operations
+//	@tag.description			Health, readiness, metrics and this documentation.
 //	@securityDefinitions.apikey	BearerAuth
 //	@in							header
 //	@name						Authorization
-//	@description				Session token from join: "Bearer <token>".
+//	@description				Session token returned by join (a JWT), sent as "Authorization: Bearer <token>".
 package main
 
 import (
