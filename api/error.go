@@ -30,7 +30,9 @@ const (
 	ETOOLARGE            = "too_large"
 	EQUOTAEXCEEDED       = "quota_exceeded"
 	ERATELIMITED         = "rate_limited"
+	ERANGENOTSATISFIABLE = "range_not_satisfiable"
 	ESTORAGEFULL         = "storage_full"
+	ENOTREADY            = "not_ready"
 )
 
 // Error is an error a client may see: a stable Code and a human Message safe to show.

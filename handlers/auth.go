@@ -21,7 +21,8 @@ func ClaimsFrom(ctx context.Context) *Claims {
 // bearerToken reads the Authorization header, or the access_token query where allowQuery is
 // set (EventSource and download links cannot set headers).
 func bearerToken(c *gin.Context, allowQuery bool) string {
-	if tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); ok {
+	// The scheme name is case-insensitive (RFC 9110 §11.1).
+	if scheme, tok, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(tok)
 	}
 	if allowQuery {
@@ -35,28 +36,36 @@ func bearerToken(c *gin.Context, allowQuery bool) string {
 // client that left → 401.
 func (s *Server) requireToken(allowQuery bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		raw := bearerToken(c, allowQuery)
-		if raw == "" {
-			abortWithError(c, api.EUNAUTHORIZED, "a session token is required: Authorization: Bearer <token>")
-			return
+		if s.authenticate(c, c.Param("sid"), allowQuery) != nil {
+			c.Next()
 		}
-		claims, err := s.Tokens.Verify(raw)
-		if err != nil {
-			writeError(c, err)
-			return
-		}
-		if claims.SessionID != c.Param("sid") {
-			abortWithError(c, api.EFORBIDDEN, "this token is for another session")
-			return
-		}
-		ctx := c.Request.Context()
-		if err := s.Sessions.Authorize(ctx, claims.SessionID, claims.Generation, claims.ClientID()); err != nil {
-			writeError(c, err)
-			return
-		}
-		c.Request = c.Request.WithContext(context.WithValue(ctx, claimsKey{}, claims))
-		c.Next()
 	}
+}
+
+// authenticate verifies the request's token, and that it is for session sid unless sid is
+// empty, and puts the claims in the request context. On failure it answers and returns nil.
+func (s *Server) authenticate(c *gin.Context, sid string, allowQuery bool) *Claims {
+	raw := bearerToken(c, allowQuery)
+	if raw == "" {
+		abortWithError(c, api.EUNAUTHORIZED, "a session token is required: Authorization: Bearer <token>")
+		return nil
+	}
+	claims, err := s.Tokens.Verify(raw)
+	if err != nil {
+		writeError(c, err)
+		return nil
+	}
+	if sid != "" && claims.SessionID != sid {
+		abortWithError(c, api.EFORBIDDEN, "this token is for another session")
+		return nil
+	}
+	ctx := c.Request.Context()
+	if err := s.Sessions.Authorize(ctx, claims.SessionID, claims.Generation, claims.ClientID()); err != nil {
+		writeError(c, err)
+		return nil
+	}
+	c.Request = c.Request.WithContext(context.WithValue(ctx, claimsKey{}, claims))
+	return claims
 }
 
 // validSessionID refuses a malformed session id in the path before anything else sees it.

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sharethings/sharethings/api"
 	"github.com/sharethings/sharethings/openapi"
 )
 
@@ -46,11 +47,7 @@ func (s *Server) readyz(c *gin.Context) {
 	if s.Ready != nil {
 		if err := s.Ready(c.Request.Context()); err != nil {
 			slog.WarnContext(c.Request.Context(), "not ready", "err", err)
-			c.Abort()
-			c.Render(http.StatusServiceUnavailable, problemRender{body: map[string]any{
-				"type": "about:blank", "title": "Service Unavailable", "status": http.StatusServiceUnavailable,
-				"detail": "the database or the data directory is unavailable", "code": "not_ready",
-			}})
+			abortWithError(c, api.ENOTREADY, "the database or the data directory is unavailable")
 			return
 		}
 	}

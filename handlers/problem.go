@@ -35,7 +35,9 @@ var codeStatus = map[string]int{
 	api.ETOOLARGE:            http.StatusRequestEntityTooLarge,
 	api.EQUOTAEXCEEDED:       http.StatusRequestEntityTooLarge,
 	api.ERATELIMITED:         http.StatusTooManyRequests,
+	api.ERANGENOTSATISFIABLE: http.StatusRequestedRangeNotSatisfiable,
 	api.ESTORAGEFULL:         http.StatusInsufficientStorage,
+	api.ENOTREADY:            http.StatusServiceUnavailable,
 	api.EINTERNAL:            http.StatusInternalServerError,
 }
 

@@ -104,6 +104,7 @@ func (s *Server) joinSession(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	noStore(c)
 	status := http.StatusOK
 	if joined.Created {
 		status = http.StatusCreated
@@ -170,6 +171,7 @@ func (s *Server) refreshToken(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	noStore(c)
 	c.JSON(http.StatusOK, TokenResponse{Token: token, ExpiresAt: expires})
 }
 
@@ -214,3 +216,6 @@ func (s *Server) listClients(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, ClientsResponse{Clients: clients})
 }
+
+// noStore keeps responses that carry a token out of every cache.
+func noStore(c *gin.Context) { c.Header("Cache-Control", "no-store") }

@@ -62,6 +62,7 @@ func (t *Tokens) Issue(s *api.Session, c *api.Client) (token string, expiresAt t
 		Generation: s.Generation,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   c.ID,
+			ID:        randomHex(16), // tokens issued in the same second still differ
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(expiresAt),
 		},

@@ -145,7 +145,7 @@ func durationIn(lo, hi time.Duration, field func(*Config) *time.Duration) func(*
 	return func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < lo || d > hi {
-			return fmt.Errorf("must be a duration from %s to %s, e.g. 10m", lo, hi)
+			return fmt.Errorf("must be a duration from %s to %s, written like 90s, 10m or 1h", lo, hi)
 		}
 		*field(c) = d
 		return nil

@@ -87,11 +87,14 @@ func TestBadSettingStopsStartupWithOneLine(t *testing.T) {
 }
 
 func TestDefaultHealthURL(t *testing.T) {
+	if got := defaultHealthURL(":8443", true); got != "https://127.0.0.1:8443/healthz" {
+		t.Errorf("with TLS: %s", got)
+	}
 	for addr, want := range map[string]string{
 		"": "http://127.0.0.1:8080/healthz", ":9000": "http://127.0.0.1:9000/healthz",
 		"0.0.0.0:80": "http://127.0.0.1:80/healthz", "[::1]:8080": "http://[::1]:8080/healthz",
 	} {
-		if got := defaultHealthURL(addr); got != want {
+		if got := defaultHealthURL(addr, false); got != want {
 			t.Errorf("defaultHealthURL(%q) = %q, want %q", addr, got, want)
 		}
 	}
