@@ -3,7 +3,7 @@ package handlers
 import "github.com/gin-gonic/gin"
 
 // routes registers every route, grouped by what they require.
-func (s *Server) routes(r *gin.Engine) {
+func (s *Server) routes(r *gin.Engine, up *uploads) {
 	// Operations and documentation.
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -24,4 +24,17 @@ func (s *Server) routes(r *gin.Engine) {
 	member.POST("/token", s.refreshToken)
 	member.POST("/leave", s.leaveSession)
 	member.GET("/clients", s.listClients)
+	member.POST("/contents", s.announceContent)
+	member.GET("/contents", s.listContents)
+	member.DELETE("/contents", s.clearContents)
+	item := session.Group("/contents/:cid", validContentID, s.requireToken(false))
+	item.GET("", s.getContent)
+	item.PATCH("", s.updateContent)
+	item.DELETE("", s.deleteContent)
+
+	// Chunk downloads also take the token from the query, for plain links.
+	session.GET("/contents/:cid/chunks/:index", validContentID, s.requireToken(true), s.downloadChunk)
+
+	// tus resumable uploads of chunks; the gate authenticates every request.
+	up.mount(v1)
 }

@@ -32,16 +32,25 @@ type Options struct {
 	TokenTTL              time.Duration
 	JoinAttemptsPerMinute int // per client address
 	JoinFailuresPerMinute int // wrong passphrases per session
+	MinFreeDiskBytes      int64
 	Heartbeat             time.Duration
 	CORSOrigins           []string
 	TrustedProxies        []string
 }
 
+// Services are the stores the handlers use; storage.DB provides all of them.
+type Services struct {
+	Sessions api.SessionService
+	Contents api.ContentService
+	Uploads  api.UploadService
+	Chunks   api.ChunkStore
+}
+
 // Server holds what the handlers need. Build it with NewServer.
 type Server struct {
-	Sessions api.SessionService
-	Tokens   *Tokens
-	Options  Options
+	Services
+	Tokens  *Tokens
+	Options Options
 	// Ready reports whether the server can serve: database reachable, data dir writable.
 	Ready func(context.Context) error
 	// Web serves the browser app for paths outside the API; nil answers 404 there.
@@ -55,9 +64,9 @@ type Server struct {
 }
 
 // NewServer wires a Server; now is the clock for rate limits.
-func NewServer(sessions api.SessionService, tokens *Tokens, opts Options, now api.Clock) *Server {
+func NewServer(services Services, tokens *Tokens, opts Options, now api.Clock) *Server {
 	s := &Server{
-		Sessions:          sessions,
+		Services:          services,
 		Tokens:            tokens,
 		Options:           opts,
 		Metrics:           prometheus.NewRegistry(),
@@ -86,7 +95,11 @@ func (s *Server) Handler() (*gin.Engine, error) {
 	r.Use(s.requests.middleware, logRequests, gin.CustomRecovery(recovery), cors(s.Options.CORSOrigins))
 	r.NoRoute(s.noRoute)
 	r.NoMethod(noMethod)
-	s.routes(r)
+	up, err := newUploads(s)
+	if err != nil {
+		return nil, err
+	}
+	s.routes(r, up)
 	return r, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -44,6 +45,11 @@ const DatabaseFile = "sharethings.db"
 // migrated to the current schema, and its sessions tree, from which it removes the directories
 // of sessions that no longer exist.
 func Open(ctx context.Context, dataDir string) (*DB, error) {
+	// Paths handed to the upload store must be absolute: it joins relative ones to its own.
+	dataDir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -60,7 +66,7 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	f.Close()
 
 	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
-	db := &DB{tree: &tree{root: filepath.Join(dataDir, "sessions")}, Now: time.Now}
+	db := &DB{tree: newTree(dataDir), Now: time.Now}
 	if db.writer, err = sql.Open("sqlite3", dsn); err != nil {
 		return nil, err
 	}
@@ -131,4 +137,22 @@ func translateError(err error) error {
 		return api.Errorf(api.ECONFLICT, "already exists")
 	}
 	return err
+}
+
+// ChunkPath is the file that holds chunk index of an item; it validates the ids first.
+func (db *DB) ChunkPath(sessionID, contentID string, index int) (string, error) {
+	return db.tree.chunkPath(sessionID, contentID, index)
+}
+
+// UploadDir is the directory where the tus store keeps its bookkeeping (.info files), in
+// per-session and per-item subdirectories that deletions remove along with the chunks.
+func (db *DB) UploadDir() string { return db.tree.uploads }
+
+// FreeBytes is the space left for unprivileged writes on the data directory's filesystem.
+func (db *DB) FreeBytes() (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(db.tree.root), &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }

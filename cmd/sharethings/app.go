@@ -71,7 +71,7 @@ func (a *App) handler() (http.Handler, error) {
 		}
 	}
 	tokens := handlers.NewTokens(secret, a.cfg.TokenTTL, a.cfg.Now)
-	s := handlers.NewServer(a.db, tokens, handlers.Options{
+	s := handlers.NewServer(handlers.Services{Sessions: a.db, Contents: a.db, Uploads: a.db, Chunks: a.db}, tokens, handlers.Options{
 		MinKDFIterations:      a.cfg.MinKDFIterations,
 		DefaultChunkSize:      min(4<<20, a.cfg.MaxChunkSize),
 		MaxChunkSize:          a.cfg.MaxChunkSize,

@@ -1,0 +1,277 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/tus/tusd/v2/pkg/filestore"
+	tusd "github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
+	expslog "golang.org/x/exp/slog"
+
+	"github.com/sharethings/sharethings/api"
+)
+
+// uploadIDPattern is the only upload id form we hand out, {session}/{content}/{index}-{random}.
+// It is checked before tusd sees an id, so no id can reach the filesystem unvalidated, and
+// its first segment names the session the upload belongs to.
+var uploadIDPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_-]{0,63})/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/(0|[1-9][0-9]{0,8})-[0-9a-f]{16}$`)
+
+// uploads is the tus mount: tusd with a file store that writes chunk bytes straight to their
+// final path, guarded by our authentication and checks.
+type uploads struct {
+	s     *Server
+	store filestore.FileStore
+	tus   *tusd.Handler
+}
+
+func newUploads(s *Server) (*uploads, error) {
+	u := &uploads{s: s, store: filestore.New(s.Chunks.UploadDir())}
+	u.store.DirModePerm, u.store.FileModePerm = 0o700, 0o600
+	// Only the core and a lock: no termination, concatenation or deferred length, so
+	// OPTIONS advertises exactly creation and creation-with-upload.
+	composer := tusd.NewStoreComposer()
+	composer.UseCore(u.store)
+	memorylocker.New().UseIn(composer)
+	tus, err := tusd.NewHandler(tusd.Config{
+		StoreComposer:             composer,
+		BasePath:                  uploadPath,
+		MaxSize:                   int64(s.Options.MaxChunkSize + api.ChunkOverhead),
+		DisableDownload:           true,
+		DisableTermination:        true,
+		DisableConcatenation:      true,
+		Cors:                      &tusd.CorsConfig{Disable: true}, // the cors middleware answers
+		RespectForwardedHeaders:   len(s.Options.TrustedProxies) > 0,
+		PreUploadCreateCallback:   u.beforeCreate,
+		PreFinishResponseCallback: u.beforeFinishResponse,
+		Logger:                    expslog.New(expslog.NewTextHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+	})
+	u.tus = tus
+	return u, err
+}
+
+// mount registers the tus routes: the creation URL with and without its trailing slash, and
+// every upload under it.
+func (u *uploads) mount(v1 *gin.RouterGroup) {
+	h := gin.WrapH(http.StripPrefix(apiPrefix+"/uploads", u.tus))
+	g := v1.Group("/uploads", u.gate)
+	g.Any("", h)
+	g.Any("/*any", h)
+}
+
+// gate admits a tus request: OPTIONS for discovery, POST on the creation URL, HEAD and PATCH on
+// an upload of the caller's own session; everything else (termination, also through
+// X-HTTP-Method-Override, and downloads) is refused before tusd sees it.
+func (u *uploads) gate(c *gin.Context) {
+	method := c.Request.Method
+	if o := c.GetHeader("X-HTTP-Method-Override"); o != "" {
+		method = strings.ToUpper(o)
+	}
+	id := strings.TrimPrefix(c.Param("any"), "/")
+	switch {
+	case method == http.MethodOptions:
+		c.Next()
+		return
+	case method == http.MethodPost && id == "", (method == http.MethodHead || method == http.MethodPatch) && id != "":
+	default:
+		abortWithError(c, api.EMETHODNOTALLOWED, "uploads accept POST on %s and HEAD or PATCH on an upload", uploadPath)
+		return
+	}
+	claims := u.s.authenticate(c, "", false)
+	if claims == nil {
+		return
+	}
+	if id != "" && !u.ownUpload(c, claims, id) {
+		return
+	}
+	if method == http.MethodPost {
+		if err := u.checkLength(c.GetHeader("Upload-Length")); err != nil {
+			writeError(c, err)
+			return
+		}
+	}
+	c.Next()
+}
+
+// ownUpload lets through only ids of the caller's session (others get 404, as if they did not
+// exist), first recording an upload that finished but whose recording failed (tusd answers a
+// retried final PATCH without calling the finish hook again).
+func (u *uploads) ownUpload(c *gin.Context, claims *Claims, id string) bool {
+	m := uploadIDPattern.FindStringSubmatch(id)
+	if m == nil || m[1] != claims.SessionID {
+		abortWithError(c, api.ENOTFOUND, "no such upload")
+		return false
+	}
+	if err := u.finishIfComplete(c.Request.Context(), id); err != nil {
+		writeError(c, err)
+		return false
+	}
+	return true
+}
+
+func (u *uploads) checkLength(raw string) error {
+	n, err := parseUint(raw)
+	if err != nil {
+		return api.Errorf(api.EINVALID, "Upload-Length must be the chunk's encrypted length")
+	}
+	if max := int64(u.s.Options.MaxChunkSize + api.ChunkOverhead); n > max {
+		return api.Errorf(api.ETOOLARGE, "a chunk may be at most %d bytes", max)
+	}
+	return nil
+}
+
+// beforeCreate checks an upload's metadata against the token and the announced item, then
+// gives it an id in the caller's session and the chunk's final path as its storage.
+func (u *uploads) beforeCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfoChanges, error) {
+	up, err := u.uploadFromHook(hook)
+	if err == nil {
+		err = u.begin(hook.Context, up)
+	}
+	if err != nil {
+		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, tusProblem(err)
+	}
+	path, err := u.s.Chunks.ChunkPath(up.SessionID, up.ContentID, up.Index)
+	if err != nil {
+		return tusd.HTTPResponse{}, tusd.FileInfoChanges{}, tusProblem(err)
+	}
+	// Only the three keys are kept: a client must not get anything else (a file name, say)
+	// written to the server's disk in the clear.
+	meta := tusd.MetaData{"sessionId": up.SessionID, "contentId": up.ContentID, "chunkIndex": strconv.Itoa(up.Index)}
+	return tusd.HTTPResponse{}, tusd.FileInfoChanges{ID: up.ID, MetaData: meta, Storage: map[string]string{"Path": path}}, nil
+}
+
+// uploadFromHook validates the Upload-Metadata of a creation request.
+func (u *uploads) uploadFromHook(hook tusd.HookEvent) (*api.Upload, error) {
+	claims := ClaimsFrom(hook.Context)
+	meta := hook.Upload.MetaData
+	if hook.Upload.SizeIsDeferred {
+		return nil, api.Errorf(api.EINVALID, "Upload-Length is required: deferred length is not supported")
+	}
+	if err := api.ValidateSessionID(meta["sessionId"]); err != nil {
+		return nil, err
+	}
+	if meta["sessionId"] != claims.SessionID {
+		return nil, api.Errorf(api.EFORBIDDEN, "this token is for another session")
+	}
+	if err := api.ValidateContentID(meta["contentId"]); err != nil {
+		return nil, err
+	}
+	index, err := api.ParseChunkIndex(meta["chunkIndex"])
+	if err != nil {
+		return nil, err
+	}
+	if err := u.s.checkFreeDisk(hook.Upload.Size); err != nil {
+		return nil, err
+	}
+	id := fmt.Sprintf("%s/%s/%d-%s", claims.SessionID, meta["contentId"], index, randomHex(8))
+	return &api.Upload{ID: id, SessionID: claims.SessionID, ContentID: meta["contentId"], Index: index, Size: hook.Upload.Size}, nil
+}
+
+// begin records the upload. A chunk already being uploaded sends the client to that upload,
+// unless that upload's files are gone (it was never created, or was swept), in which case it
+// is forgotten and this one takes its place.
+func (u *uploads) begin(ctx context.Context, up *api.Upload) error {
+	err := u.s.Uploads.BeginUpload(ctx, up)
+	var running *api.Error
+	if !errors.As(err, &running) || running.Code != api.ECHUNKINPROGRESS {
+		return err
+	}
+	other, _ := running.Extra["uploadId"].(string)
+	if _, getErr := u.store.GetUpload(ctx, other); !errors.Is(getErr, tusd.ErrNotFound) && !errors.Is(getErr, os.ErrNotExist) {
+		running.Extra = map[string]any{"uploadUrl": uploadPath + other}
+		return running
+	}
+	if err := u.s.Uploads.AbandonUpload(ctx, other); err != nil {
+		return err
+	}
+	return u.s.Uploads.BeginUpload(ctx, up)
+}
+
+// beforeFinishResponse records the finished chunk before the final PATCH is answered, so an
+// acknowledged chunk is on disk and in the database.
+func (u *uploads) beforeFinishResponse(hook tusd.HookEvent) (tusd.HTTPResponse, error) {
+	if err := u.finish(hook.Context, hook.Upload.ID, hook.Upload.Storage["Path"]); err != nil {
+		return tusd.HTTPResponse{}, tusProblem(err)
+	}
+	return tusd.HTTPResponse{}, nil
+}
+
+// finishIfComplete records an unfinished upload whose bytes are all there.
+func (u *uploads) finishIfComplete(ctx context.Context, id string) error {
+	up, err := u.s.Uploads.FindUpload(ctx, id)
+	if api.ErrorCode(err) == api.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	path, err := u.s.Chunks.ChunkPath(up.SessionID, up.ContentID, up.Index)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != up.Size {
+		return nil
+	}
+	return u.finish(ctx, id, path)
+}
+
+// finish makes the chunk durable, hashes it and records it.
+func (u *uploads) finish(ctx context.Context, id, path string) error {
+	sum, err := syncAndHash(path)
+	if err != nil {
+		return err
+	}
+	return u.s.Uploads.FinishUpload(ctx, id, sum)
+}
+
+func syncAndHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// tusProblem turns an error into a tusd error whose body is our problem document.
+func tusProblem(err error) tusd.Error {
+	if api.ErrorCode(err) == api.EINTERNAL {
+		slog.Error("upload failed", "err", err)
+	}
+	body, _ := json.Marshal(ProblemBody(err))
+	status := ErrorStatus(err)
+	return tusd.Error{
+		ErrorCode: api.ErrorCode(err),
+		Message:   api.ErrorMessage(err),
+		HTTPResponse: tusd.HTTPResponse{
+			StatusCode: status,
+			Body:       string(body) + "\n",
+			Header:     tusd.HTTPHeader{"Content-Type": problemContentType, "Cache-Control": "no-store"},
+		},
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
