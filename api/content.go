@@ -154,8 +154,8 @@ type UploadService interface {
 	FinishUpload(ctx context.Context, uploadID, sha256Hex string) error
 	// FindUpload returns an unfinished upload. Errors: ENOTFOUND.
 	FindUpload(ctx context.Context, uploadID string) (*Upload, error)
-	// ListUploads returns unfinished uploads accepted before the given time.
-	ListUploads(ctx context.Context, before time.Time) ([]*Upload, error)
+	// ListUploads returns every unfinished upload, oldest first.
+	ListUploads(ctx context.Context) ([]*Upload, error)
 	// AbandonUpload forgets an unfinished upload; its files are the caller's to remove.
 	AbandonUpload(ctx context.Context, uploadID string) error
 }

@@ -26,6 +26,12 @@ type ConfigResponse struct {
 	JoinAttemptsPerMinute     int    `json:"joinAttemptsPerMinute" example:"10"`
 	HeartbeatSeconds          int    `json:"heartbeatSeconds" example:"15"`
 	UploadPath                string `json:"uploadPath" example:"/api/v1/uploads/"`
+	// RetentionMaxAgeSeconds: unpinned items older than this are deleted; 0 keeps them.
+	RetentionMaxAgeSeconds int `json:"retentionMaxAgeSeconds" example:"0"`
+	// RetentionMaxItems: only this many newest unpinned items are kept per session; 0 is no limit.
+	RetentionMaxItems int `json:"retentionMaxItems" example:"0"`
+	// UploadExpirySeconds: an unfinished upload untouched this long is removed.
+	UploadExpirySeconds int `json:"uploadExpirySeconds" example:"3600"`
 } //@name Config
 
 // getConfig godoc
@@ -53,5 +59,8 @@ func (s *Server) getConfig(c *gin.Context) {
 		JoinAttemptsPerMinute:     o.JoinAttemptsPerMinute,
 		HeartbeatSeconds:          int(o.Heartbeat.Seconds()),
 		UploadPath:                uploadPath,
+		RetentionMaxAgeSeconds:    int(o.RetentionMaxAge.Seconds()),
+		RetentionMaxItems:         o.RetentionMaxItems,
+		UploadExpirySeconds:       int(o.UploadExpiry.Seconds()),
 	})
 }

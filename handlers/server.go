@@ -33,9 +33,14 @@ type Options struct {
 	JoinAttemptsPerMinute int // per client address
 	JoinFailuresPerMinute int // wrong passphrases per session
 	MinFreeDiskBytes      int64
-	Heartbeat             time.Duration
-	CORSOrigins           []string
-	TrustedProxies        []string
+	// UploadExpiry is how long an unfinished upload may sit untouched before it is removed.
+	UploadExpiry time.Duration
+	// Retention, reported to clients; storage applies it.
+	RetentionMaxAge   time.Duration
+	RetentionMaxItems int
+	Heartbeat         time.Duration
+	CORSOrigins       []string
+	TrustedProxies    []string
 }
 
 // Services are the stores the handlers use; storage.DB provides all of them.
@@ -58,6 +63,8 @@ type Server struct {
 
 	Metrics  *prometheus.Registry
 	requests *requestMetrics
+	uploads  *uploads
+	now      api.Clock
 
 	joinsByAddress    *rateLimiter
 	failuresBySession *rateLimiter
@@ -67,6 +74,7 @@ type Server struct {
 func NewServer(services Services, tokens *Tokens, opts Options, now api.Clock) *Server {
 	s := &Server{
 		Services:          services,
+		now:               now,
 		Tokens:            tokens,
 		Options:           opts,
 		Metrics:           prometheus.NewRegistry(),
@@ -88,18 +96,18 @@ func (s *Server) Handler() (*gin.Engine, error) {
 	r.HandleMethodNotAllowed = true
 	r.RedirectTrailingSlash = false
 	r.ContextWithFallback = true
-	if err := r.SetTrustedProxies(s.Options.TrustedProxies); err != nil {
+	err := r.SetTrustedProxies(s.Options.TrustedProxies)
+	if err != nil {
 		return nil, err
 	}
 	// Metrics and logs wrap recovery so that a panic is counted and logged as the 500 it becomes.
 	r.Use(s.requests.middleware, logRequests, gin.CustomRecovery(recovery), cors(s.Options.CORSOrigins))
 	r.NoRoute(s.noRoute)
 	r.NoMethod(noMethod)
-	up, err := newUploads(s)
-	if err != nil {
+	if s.uploads, err = newUploads(s); err != nil {
 		return nil, err
 	}
-	s.routes(r, up)
+	s.routes(r, s.uploads)
 	return r, nil
 }
 

@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tus/tusd/v2/pkg/filestore"
@@ -274,4 +276,40 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// SweepUploads settles unfinished uploads, at start-up and then periodically: one whose bytes
+// are all there is recorded (the process died between the last byte and the commit, or a
+// recording failed), and one untouched for UploadExpiry is removed with its partial bytes.
+func (s *Server) SweepUploads(ctx context.Context) error {
+	pending, err := s.Uploads.ListUploads(ctx)
+	if err != nil {
+		return err
+	}
+	stale := s.now().Add(-s.Options.UploadExpiry)
+	var errs []error
+	for _, up := range pending {
+		errs = append(errs, s.uploads.settle(ctx, up, stale))
+	}
+	return errors.Join(errs...)
+}
+
+func (u *uploads) settle(ctx context.Context, up *api.Upload, stale time.Time) error {
+	path, err := u.s.Chunks.ChunkPath(up.SessionID, up.ContentID, up.Index)
+	if err != nil {
+		return err
+	}
+	st, statErr := os.Stat(path)
+	switch {
+	case statErr == nil && st.Size() == up.Size:
+		return u.finish(ctx, up.ID, path)
+	case up.CreatedAt.After(stale) || statErr == nil && st.ModTime().After(stale):
+		return nil // still in progress, or resumable for a while yet
+	}
+	for _, p := range []string{path, filepath.Join(u.s.Chunks.UploadDir(), up.ID+".info")} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return u.s.Uploads.AbandonUpload(ctx, up.ID)
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 
 	"github.com/sharethings/sharethings/api"
 )
@@ -54,48 +55,68 @@ func (db *DB) UpdateContent(ctx context.Context, sessionID, contentID string, u 
 
 // DeleteContent removes an item with its chunk rows, unfinished uploads and files.
 func (db *DB) DeleteContent(ctx context.Context, sessionID, contentID string) error {
-	return db.deleteContents(ctx, sessionID, `AND content_id = ?`, []any{contentID}, func(ids []string) (string, any) {
-		return api.EventContentDeleted, contentRef{ContentID: contentID}
-	})
+	n, err := db.deleteContents(ctx, sessionID, []string{contentID})
+	if err == nil && n == 0 {
+		return api.Errorf(api.ECONTENTNOTFOUND, "no item %s in this session", contentID)
+	}
+	return err
 }
 
 // ClearContents removes every item of a session.
 func (db *DB) ClearContents(ctx context.Context, sessionID string) error {
-	return db.deleteContents(ctx, sessionID, ``, nil, func([]string) (string, any) {
-		return api.EventSessionCleared, struct{}{}
-	})
+	_, err := db.deleteContents(ctx, sessionID, nil)
+	return err
 }
 
-// deleteContents deletes the matching items in one transaction with the event that announces
-// it, then their files. Files go after commit: a crash in between leaves only orphan
-// directories, which the next start removes; the reverse order could lose acknowledged items.
-func (db *DB) deleteContents(ctx context.Context, sessionID, filter string, args []any, event func([]string) (string, any)) error {
+// deleteContents deletes the given items of a session, or all of them when ids is nil, in one
+// transaction with the events that announce it (content.deleted for each, or
+// session.cleared), then their files. Files go after commit: a crash in between leaves only
+// orphan directories, which the next start removes; the reverse order could lose acknowledged
+// items.
+func (db *DB) deleteContents(ctx context.Context, sessionID string, ids []string) (int, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `DELETE FROM content_metadata WHERE session_id = ? `+filter+` RETURNING content_id`,
-		append([]any{sessionID}, args...)...)
-	if err != nil {
-		return err
+	deleted, err := deleteContentRows(ctx, tx, sessionID, ids)
+	if err != nil || len(deleted) == 0 && ids != nil {
+		return 0, err
 	}
-	ids, err := scanStrings(rows)
-	if err != nil {
-		return err
-	}
-	if len(ids) == 0 && filter != "" {
-		return api.Errorf(api.ECONTENTNOTFOUND, "no such item in this session")
-	}
-	typ, data := event(ids)
-	if err := tx.recordEvent(ctx, sessionID, typ, data); err != nil {
-		return err
+	if err := recordDeletions(ctx, tx, sessionID, deleted, ids == nil); err != nil {
+		return 0, err
 	}
 	if err := touchSession(ctx, tx, sessionID); err != nil {
-		return err
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return 0, err
 	}
-	return db.tree.removeContents(sessionID, ids)
+	return len(deleted), db.tree.removeContents(sessionID, deleted)
+}
+
+func deleteContentRows(ctx context.Context, tx *Tx, sessionID string, ids []string) ([]string, error) {
+	query, args := `DELETE FROM content_metadata WHERE session_id = ?`, []any{sessionID}
+	if ids != nil {
+		query += ` AND content_id IN (SELECT value FROM json_each(?))`
+		list, _ := json.Marshal(ids)
+		args = append(args, string(list))
+	}
+	rows, err := tx.QueryContext(ctx, query+` RETURNING content_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanStrings(rows)
+}
+
+func recordDeletions(ctx context.Context, tx *Tx, sessionID string, deleted []string, cleared bool) error {
+	if cleared {
+		return tx.recordEvent(ctx, sessionID, api.EventSessionCleared, struct{}{})
+	}
+	for _, id := range deleted {
+		if err := tx.recordEvent(ctx, sessionID, api.EventContentDeleted, contentRef{ContentID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -133,7 +133,7 @@ func (tx *Tx) Commit() error {
 // translateError turns SQLite constraint errors into domain errors; others pass through.
 func translateError(err error) error {
 	var se sqlite3.Error
-	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+	if errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
 		return api.Errorf(api.ECONFLICT, "already exists")
 	}
 	return err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"github.com/sharethings/sharethings/api"
 )
@@ -148,10 +147,9 @@ func (db *DB) FindUpload(ctx context.Context, uploadID string) (*api.Upload, err
 	return findUpload(ctx, db.reader, uploadID)
 }
 
-// ListUploads returns the unfinished uploads accepted before the given time, oldest first.
-func (db *DB) ListUploads(ctx context.Context, before time.Time) ([]*api.Upload, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT `+uploadColumns+` FROM uploads WHERE created_at < ? ORDER BY created_at`,
-		api.UnixMilli(before))
+// ListUploads returns every unfinished upload, oldest first.
+func (db *DB) ListUploads(ctx context.Context) ([]*api.Upload, error) {
+	rows, err := db.reader.QueryContext(ctx, `SELECT `+uploadColumns+` FROM uploads ORDER BY created_at`)
 	if err != nil {
 		return nil, err
 	}

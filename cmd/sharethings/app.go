@@ -25,6 +25,7 @@ type App struct {
 	cfg      *Config
 	db       *storage.DB
 	hub      *sse.Hub
+	handlers *handlers.Server
 	server   *http.Server
 	listener net.Listener
 	// cancelBase ends every request context (open streams, uploads) at shutdown.
@@ -42,6 +43,10 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 	db.Broker = hub
 	app := &App{cfg: cfg, db: db, hub: hub}
 	handler, err := app.handler()
+	if err == nil {
+		// Chunks whose last byte landed just before a crash are recorded before anyone asks.
+		err = app.handlers.SweepUploads(ctx)
+	}
 	if err == nil {
 		app.listener, err = net.Listen("tcp", cfg.Addr)
 	}
@@ -83,12 +88,17 @@ func (a *App) handler() (http.Handler, error) {
 		JoinAttemptsPerMinute: a.cfg.JoinAttemptsPerMinute,
 		JoinFailuresPerMinute: a.cfg.JoinFailuresPerMinute,
 		Heartbeat:             a.cfg.Heartbeat,
+		MinFreeDiskBytes:      a.cfg.MinFreeDiskBytes,
+		UploadExpiry:          a.cfg.UploadExpiry,
+		RetentionMaxAge:       a.cfg.RetentionMaxAge,
+		RetentionMaxItems:     a.cfg.RetentionMaxItems,
 		CORSOrigins:           a.cfg.CORSOrigins,
 		TrustedProxies:        a.cfg.TrustedProxies,
 	}, a.cfg.Now)
 	s.Ready = a.ready
 	s.Web = web.Handler()
 	s.RegisterSessionGauge(a.db.CountSessions)
+	a.handlers = s
 	return s.Handler()
 }
 
@@ -157,14 +167,32 @@ func (a *App) sweepLoop(ctx context.Context) {
 	}
 }
 
-// Sweep deletes every session idle for longer than the idle timeout, with all it owns.
+// Sweep deletes every session idle for longer than the idle timeout with all it owns, applies
+// item retention, and settles unfinished uploads.
 func (a *App) Sweep(ctx context.Context) {
-	ids, err := a.db.ExpireSessions(ctx, a.cfg.Now().Add(-a.cfg.SessionIdleTimeout))
+	now := a.cfg.Now()
+	ids, err := a.db.ExpireSessions(ctx, now.Add(-a.cfg.SessionIdleTimeout))
 	for _, id := range ids {
 		slog.Info("session expired", "session", id)
 	}
+	logError("expire sessions", err)
+	var cutoff time.Time
+	if a.cfg.RetentionMaxAge > 0 {
+		cutoff = now.Add(-a.cfg.RetentionMaxAge)
+	}
+	if a.cfg.RetentionMaxAge > 0 || a.cfg.RetentionMaxItems > 0 {
+		n, err := a.db.ApplyRetention(ctx, cutoff, a.cfg.RetentionMaxItems)
+		if n > 0 {
+			slog.Info("retention removed items", "count", n)
+		}
+		logError("apply retention", err)
+	}
+	logError("settle uploads", a.handlers.SweepUploads(ctx))
+}
+
+func logError(what string, err error) {
 	if err != nil {
-		slog.Error("expire sessions", "err", err)
+		slog.Error(what, "err", err)
 	}
 }
 

@@ -30,6 +30,10 @@ type Config struct {
 	SessionQuotaBytes     int64
 	SessionMaxItems       int
 	Heartbeat             time.Duration
+	RetentionMaxAge       time.Duration
+	RetentionMaxItems     int
+	UploadExpiry          time.Duration
+	MinFreeDiskBytes      int64
 	CORSOrigins           []string
 	TrustedProxies        []string
 	TLSCert, TLSKey       string
@@ -66,6 +70,10 @@ func settings() []setting {
 		{"max-item-size", "2GiB", "largest item, in encrypted bytes", sizeAtLeast(1, func(c *Config) *int64 { return &c.MaxItemBytes })},
 		{"session-quota", "10GiB", "encrypted bytes one session may hold", sizeAtLeast(1, func(c *Config) *int64 { return &c.SessionQuotaBytes })},
 		{"session-max-items", "1000", "items one session may hold", intIn(1, 1_000_000_000, func(c *Config) *int { return &c.SessionMaxItems })},
+		{"retention-max-age", "0s", "delete unpinned items older than this (0s: keep until the session ends)", durationAtLeast(0, func(c *Config) *time.Duration { return &c.RetentionMaxAge })},
+		{"retention-max-items", "0", "keep only this many newest unpinned items per session (0: no limit)", intIn(0, 1_000_000_000, func(c *Config) *int { return &c.RetentionMaxItems })},
+		{"upload-expiry", "1h", "remove an unfinished upload untouched for this long", durationAtLeast(time.Minute, func(c *Config) *time.Duration { return &c.UploadExpiry })},
+		{"min-free-disk", "256MiB", "refuse new items and uploads when the data disk has less free space", sizeAtLeast(0, func(c *Config) *int64 { return &c.MinFreeDiskBytes })},
 		{"heartbeat", "15s", "interval of event-stream heartbeats (1s-15s)", durationIn(time.Second, 15*time.Second, func(c *Config) *time.Duration { return &c.Heartbeat })},
 		{"cors-origins", "", "comma-separated origins allowed to call the API from a browser, or *", func(c *Config, v string) error { c.CORSOrigins = splitList(v); return nil }},
 		{"trusted-proxies", "", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed", func(c *Config, v string) error { return parseProxies(v, &c.TrustedProxies) }},
