@@ -61,7 +61,7 @@ func settings() []setting {
 		{"addr", ":8080", "listen address (host:port)", func(c *Config, v string) error { return parseAddr(v, &c.Addr) }},
 		{"data-dir", "./data", "directory for the database, the signing key and chunk files", func(c *Config, v string) error { return nonEmpty(v, &c.DataDir) }},
 		{"session-idle-timeout", "10m", "delete a session with no activity for this long", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
-		{"sweep-interval", "1m", "how often idle sessions are looked for", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.SweepInterval })},
+		{"sweep-interval", "1m", "how often idle sessions, retention and unfinished uploads are looked at", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.SweepInterval })},
 		{"token-ttl", "1h", "lifetime of a session token (clients refresh before it ends)", durationAtLeast(time.Minute, func(c *Config) *time.Duration { return &c.TokenTTL })},
 		{"join-rate", "10", "join attempts per minute per client address", intIn(1, 1_000_000, func(c *Config) *int { return &c.JoinAttemptsPerMinute })},
 		{"join-failure-rate", "30", "wrong passphrases per minute per session", intIn(1, 1_000_000, func(c *Config) *int { return &c.JoinFailuresPerMinute })},
