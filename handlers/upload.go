@@ -22,6 +22,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
+	"github.com/tus/tusd/v2/pkg/prometheuscollector"
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/sharethings/sharethings/api"
@@ -61,8 +62,13 @@ func newUploads(s *Server) (*uploads, error) {
 		PreFinishResponseCallback: u.beforeFinishResponse,
 		Logger:                    expslog.New(expslog.NewTextHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
 	})
+	if err != nil {
+		return nil, err
+	}
 	u.tus = tus
-	return u, err
+	// tusd's own counters: uploads created and finished, bytes received, errors by kind.
+	s.Metrics.MustRegister(prometheuscollector.New(tus.Metrics))
+	return u, nil
 }
 
 // mount registers the tus routes: the creation URL with and without its trailing slash, and

@@ -18,7 +18,7 @@ import (
 )
 
 // session joins team-alpha (creating it) and returns its token.
-func (s *testServer) session(t *testing.T) string {
+func (s *testServer) session(t testing.TB) string {
 	t.Helper()
 	v := loadVectors(t)
 	return s.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(t)["token"].(string)
@@ -32,7 +32,7 @@ type item struct {
 	blobs     [][]byte
 }
 
-func newItem(t *testing.T, size, chunkSize int) *item {
+func newItem(t testing.TB, size, chunkSize int) *item {
 	t.Helper()
 	n := max(1, (size+chunkSize-1)/chunkSize)
 	it := &item{id: newUUID(), chunkSize: chunkSize}
@@ -67,18 +67,18 @@ func (it *item) announceBody() map[string]any {
 	}
 }
 
-func (s *testServer) announce(t *testing.T, token string, it *item) response {
+func (s *testServer) announce(t testing.TB, token string, it *item) response {
 	t.Helper()
 	return s.do(http.MethodPost, "/api/v1/sessions/team-alpha/contents", it.announceBody(), token)
 }
 
 // postChunk uploads one chunk in a single tus creation-with-upload request.
-func (s *testServer) postChunk(t *testing.T, token, sid string, it *item, index int, headers ...string) response {
+func (s *testServer) postChunk(t testing.TB, token, sid string, it *item, index int, headers ...string) response {
 	t.Helper()
 	return s.tusCreate(t, token, sid, it.id, strconv.Itoa(index), int64(len(it.blobs[index])), it.blobs[index], headers...)
 }
 
-func (s *testServer) tusCreate(t *testing.T, token, sid, cid, index string, length int64, body []byte, headers ...string) response {
+func (s *testServer) tusCreate(t testing.TB, token, sid, cid, index string, length int64, body []byte, headers ...string) response {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/uploads/", bytes.NewReader(body))
 	b64 := func(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
@@ -97,7 +97,7 @@ func (s *testServer) tusCreate(t *testing.T, token, sid, cid, index string, leng
 	return s.send(t, req)
 }
 
-func (s *testServer) send(t *testing.T, req *http.Request) response {
+func (s *testServer) send(t testing.TB, req *http.Request) response {
 	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *testServer) send(t *testing.T, req *http.Request) response {
 	return response{status: res.StatusCode, header: res.Header, body: raw}
 }
 
-func (s *testServer) upload(t *testing.T, token string, it *item) {
+func (s *testServer) upload(t testing.TB, token string, it *item) {
 	t.Helper()
 	if r := s.announce(t, token, it); r.status != http.StatusCreated {
 		t.Fatalf("announce: %d %s", r.status, r.body)

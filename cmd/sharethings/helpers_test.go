@@ -29,7 +29,7 @@ type vectorSession struct {
 	Fingerprint json.RawMessage `json:"fingerprint"`
 }
 
-func loadVectors(t *testing.T) []vectorSession {
+func loadVectors(t testing.TB) []vectorSession {
 	t.Helper()
 	raw, err := os.ReadFile("../../testdata/protocol-vectors.json")
 	if err != nil {
@@ -59,7 +59,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // testServer is a real server (the App production runs) on a loopback port.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	app   *App
 	cfg   *Config
 	clock *clock
@@ -83,7 +83,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // testConfig is the default configuration with a temp data dir, a free port, vector-friendly
 // kdf minimum and a settable clock.
-func testConfig(t *testing.T, extra ...string) (*Config, *clock) {
+func testConfig(t testing.TB, extra ...string) (*Config, *clock) {
 	t.Helper()
 	args := append([]string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"), "--min-kdf-iterations", "1000", "--join-rate", "1000"}, extra...)
 	cfg, err := ParseConfig(args, func(string) string { return "" })
@@ -95,7 +95,7 @@ func testConfig(t *testing.T, extra ...string) (*Config, *clock) {
 	return cfg, clk
 }
 
-func startServer(t *testing.T, cfg *Config, clk *clock) *testServer {
+func startServer(t testing.TB, cfg *Config, clk *clock) *testServer {
 	t.Helper()
 	logs := &syncBuffer{}
 	setTestLogger(logs)
@@ -136,7 +136,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -146,7 +146,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // requireProblem asserts an RFC 9457 problem with the given status and code.
-func (r response) requireProblem(t *testing.T, status int, code string) {
+func (r response) requireProblem(t testing.TB, status int, code string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)

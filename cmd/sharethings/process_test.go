@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +11,7 @@ import (
 )
 
 // buildBinary compiles the real sharethings command once per test binary run.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "sharethings")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -25,32 +23,64 @@ func buildBinary(t *testing.T) string {
 
 var listeningURL = regexp.MustCompile(`url=(http://[^ ]+)`)
 
-// startProcess runs the binary on a free port and returns its URL once it says it listens.
-func startProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *bufio.Reader) {
+// process is the real server binary running on a free port.
+type process struct {
+	cmd    *exec.Cmd
+	url    string
+	logs   *listenWatch
+	exited chan struct{} // closed once the process has exited and its logs are read
+	err    error         // its exit status, valid after exited
+}
+
+// startProcess runs the binary on a free port and returns once it says it listens. Its logs
+// are drained all along (a full pipe would stall the server) and kept for inspection.
+func startProcess(t testing.TB, bin string, args ...string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data")}, args...)...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
+	p := &process{logs: &listenWatch{found: make(chan string, 1)}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data")}, args...)...)
+	p.cmd.Stderr = p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	logs := bufio.NewReader(stderr)
-	for {
-		line, err := logs.ReadString('\n')
-		if err != nil {
-			t.Fatalf("server exited before listening: %v", err)
-		}
-		if m := listeningURL.FindStringSubmatch(line); m != nil {
-			return cmd, m[1], logs
-		}
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited })
+	select {
+	case p.url = <-p.logs.found:
+		return p
+	case <-p.exited:
+		t.Fatalf("server exited before listening: %v\n%s", p.err, p.logs.String())
+		return nil
 	}
+}
+
+// listenWatch keeps a process's log and reports the URL of its "listening" line once.
+type listenWatch struct {
+	syncBuffer
+	found chan string
+	seen  int
+}
+
+func (w *listenWatch) Write(b []byte) (int, error) {
+	n, err := w.syncBuffer.Write(b)
+	if w.found == nil {
+		return n, err
+	}
+	all := w.syncBuffer.String()
+	if m := listeningURL.FindStringSubmatch(all[w.seen:]); m != nil {
+		w.found <- m[1]
+		w.found = nil
+	} else if i := strings.LastIndexByte(all, '\n'); i >= 0 {
+		w.seen = i + 1
+	}
+	return n, err
 }
 
 func TestProcessStopsGracefullyOnSignals(t *testing.T) {
 	bin := buildBinary(t)
 	for name, sig := range map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGINT": syscall.SIGINT} {
 		t.Run(name, func(t *testing.T) {
-			cmd, url, logs := startProcess(t, bin)
+			p := startProcess(t, bin)
+			url := p.url
 			res, err := http.Get(url + "/readyz")
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Fatalf("readyz: %v %v", res, err)
@@ -60,13 +90,13 @@ func TestProcessStopsGracefullyOnSignals(t *testing.T) {
 				t.Fatalf("healthcheck against a live server: %v %s", err, out)
 			}
 
-			cmd.Process.Signal(sig)
-			rest, _ := io.ReadAll(logs)
-			if err := cmd.Wait(); err != nil {
-				t.Fatalf("exit after %s: %v\nlogs:\n%s", name, err, rest)
+			p.cmd.Process.Signal(sig)
+			<-p.exited
+			if p.err != nil {
+				t.Fatalf("exit after %s: %v\nlogs:\n%s", name, p.err, p.logs.String())
 			}
-			if !strings.Contains(string(rest), "sharethings stopped") {
-				t.Fatalf("no clean stop logged:\n%s", rest)
+			if !strings.Contains(p.logs.String(), "sharethings stopped") {
+				t.Fatalf("no clean stop logged:\n%s", p.logs.String())
 			}
 			if out, err := exec.Command(bin, "healthcheck", "--url", url+"/healthz").CombinedOutput(); err == nil {
 				t.Fatalf("healthcheck passed against a stopped server: %s", out)

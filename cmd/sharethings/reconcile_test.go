@@ -11,7 +11,7 @@ import (
 
 // startUnfinished creates a tus upload for chunk 0 of a one-chunk item without sending bytes,
 // and returns the upload URL and the chunk's path.
-func startUnfinished(t *testing.T, srv *testServer, token string) (*item, string, string) {
+func startUnfinished(t testing.TB, srv *testServer, token string) (*item, string, string) {
 	t.Helper()
 	it := newItem(t, 1000, 65536)
 	srv.announce(t, token, it)
@@ -22,7 +22,7 @@ func startUnfinished(t *testing.T, srv *testServer, token string) (*item, string
 	return it, r.header.Get("Location"), filepath.Join(srv.cfg.DataDir, "sessions", "team-alpha", it.id, "0.bin")
 }
 
-func (s *testServer) itemComplete(t *testing.T, token, id string) bool {
+func (s *testServer) itemComplete(t testing.TB, token, id string) bool {
 	t.Helper()
 	return s.do(http.MethodGet, "/api/v1/sessions/team-alpha/contents/"+id, nil, token).json(t)["complete"] == true
 }

@@ -346,6 +346,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		"sharethings_sessions 1",
 		`sharethings_http_requests_total{method="POST",route="/api/v1/sessions/:sid/join",status="201"} 1`,
 		"sharethings_http_request_duration_seconds_bucket",
+		"tusd_uploads_created 0",
 	} {
 		if !strings.Contains(string(m.body), want) {
 			t.Errorf("/metrics lacks %q", want)
