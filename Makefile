@@ -1,7 +1,7 @@
 # ShareThings build and test entry points. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: run build test test-go vet fmt-check openapi openapi-test
+.PHONY: run build test test-go node-deps vet fmt-check openapi openapi-test
 
 run: ## run the server with embedded defaults (./data, :8080)
 	$(GO) run ./cmd/sharethings
@@ -11,8 +11,11 @@ build: ## build the sharethings binary into ./bin
 
 test: fmt-check vet test-go openapi-test ## every test: formatting, vet, Go tests with -race, spec freshness
 
-test-go:
+test-go: node-deps
 	$(GO) test -race -count=1 ./...
+
+node-deps: ## install web/'s locked npm packages (the tus end-to-end tests run tus-js-client)
+	cd web && npm ci --no-audit --no-fund
 
 vet:
 	$(GO) vet ./...
