@@ -33,6 +33,8 @@ import (
 // its first segment names the session the upload belongs to.
 var uploadIDPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_-]{0,63})/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/(0|[1-9][0-9]{0,8})-[0-9a-f]{16}$`)
 
+type uploadBaseKey struct{}
+
 // uploads is the tus mount: tusd with a file store that writes chunk bytes straight to their
 // final path, guarded by our authentication and checks.
 type uploads struct {
@@ -110,9 +112,43 @@ func (u *uploads) gate(c *gin.Context) {
 			writeError(c, err)
 			return
 		}
+		ctx := context.WithValue(c.Request.Context(), uploadBaseKey{}, u.baseURL(c))
+		c.Request = c.Request.WithContext(ctx)
 	}
+	c.Writer = &closeIfCut{ResponseWriter: c.Writer, req: c.Request}
 	c.Next()
 }
+
+// baseURL is the absolute creation URL as this client reaches it, like tusd's Location.
+func (u *uploads) baseURL(c *gin.Context) string {
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	if len(u.s.Options.TrustedProxies) > 0 && c.GetHeader("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host + uploadPath
+}
+
+// closeIfCut ends the connection after answering a request whose reading was cut short: tusd
+// interrupts a PATCH when another request takes over its upload by setting the connection's
+// read deadline to the past, and a connection in that state would fail every later request
+// sent on it.
+type closeIfCut struct {
+	gin.ResponseWriter
+	req *http.Request
+}
+
+func (w *closeIfCut) WriteHeader(status int) {
+	if w.req.Context().Err() != nil {
+		w.Header().Set("Connection", "close")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets tusd's http.ResponseController reach the connection for its deadlines.
+func (w *closeIfCut) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ownUpload lets through only ids of the caller's session (others get 404, as if they did not
 // exist), first recording an upload that finished but whose recording failed (tusd answers a
@@ -199,7 +235,8 @@ func (u *uploads) begin(ctx context.Context, up *api.Upload) error {
 	}
 	other, _ := running.Extra["uploadId"].(string)
 	if _, getErr := u.store.GetUpload(ctx, other); !errors.Is(getErr, tusd.ErrNotFound) && !errors.Is(getErr, os.ErrNotExist) {
-		running.Extra = map[string]any{"uploadUrl": uploadPath + other}
+		base, _ := ctx.Value(uploadBaseKey{}).(string)
+		running.Extra = map[string]any{"uploadUrl": base + other}
 		return running
 	}
 	if err := u.s.Uploads.AbandonUpload(ctx, other); err != nil {
@@ -235,13 +272,26 @@ func (u *uploads) finishIfComplete(ctx context.Context, id string) error {
 	return u.finish(ctx, id, path)
 }
 
-// finish makes the chunk durable, hashes it and records it.
+// finish makes the chunk durable, hashes it and records it. Two requests may race to finish
+// the same upload (a HEAD arriving during the final PATCH): the second finds the upload gone
+// and succeeds if the chunk is recorded. Recording is not cut short when the request that
+// triggered it is: the bytes are all there and the client may already count on them.
 func (u *uploads) finish(ctx context.Context, id, path string) error {
+	ctx = context.WithoutCancel(ctx)
 	sum, err := syncAndHash(path)
 	if err != nil {
 		return err
 	}
-	return u.s.Uploads.FinishUpload(ctx, id, sum)
+	err = u.s.Uploads.FinishUpload(ctx, id, sum)
+	if api.ErrorCode(err) != api.ENOTFOUND {
+		return err
+	}
+	m := uploadIDPattern.FindStringSubmatch(id)
+	index, _ := strconv.Atoi(m[3])
+	if _, chunkErr := u.s.Contents.FindChunk(ctx, m[1], m[2], index); chunkErr != nil {
+		return err
+	}
+	return nil
 }
 
 func syncAndHash(path string) (string, error) {

@@ -36,7 +36,8 @@ type process struct {
 // are drained all along (a full pipe would stall the server) and kept for inspection.
 func startProcess(t testing.TB, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{logs: &listenWatch{found: make(chan string, 1)}, exited: make(chan struct{})}
+	found := make(chan string, 1) // read through this variable: Write clears the field
+	p := &process{logs: &listenWatch{found: found}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data")}, args...)...)
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
@@ -45,7 +46,7 @@ func startProcess(t testing.TB, bin string, args ...string) *process {
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.exited })
 	select {
-	case p.url = <-p.logs.found:
+	case p.url = <-found:
 		return p
 	case <-p.exited:
 		t.Fatalf("server exited before listening: %v\n%s", p.err, p.logs.String())
