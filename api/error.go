@@ -33,6 +33,7 @@ const (
 	ERANGENOTSATISFIABLE = "range_not_satisfiable"
 	ESTORAGEFULL         = "storage_full"
 	ENOTREADY            = "not_ready"
+	ETOOMANYSUBSCRIBERS  = "too_many_subscribers"
 )
 
 // Error is an error a client may see: a stable Code and a human Message safe to show.

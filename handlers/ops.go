@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -130,15 +129,7 @@ func openAPIDocs(c *gin.Context) {
 	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 }
 
-// RegisterSessionGauge exports the number of live sessions, counted at scrape time.
-func (s *Server) RegisterSessionGauge(count func(context.Context) (int, error)) {
-	s.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "sharethings_sessions", Help: "Sessions that exist now.",
-	}, func() float64 {
-		n, err := count(context.Background())
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
+// RegisterGauge exports a figure read at scrape time, such as live sessions or open streams.
+func (s *Server) RegisterGauge(name, help string, read func() float64) {
+	s.Metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, read))
 }

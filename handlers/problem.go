@@ -38,6 +38,7 @@ var codeStatus = map[string]int{
 	api.ERANGENOTSATISFIABLE: http.StatusRequestedRangeNotSatisfiable,
 	api.ESTORAGEFULL:         http.StatusInsufficientStorage,
 	api.ENOTREADY:            http.StatusServiceUnavailable,
+	api.ETOOMANYSUBSCRIBERS:  http.StatusServiceUnavailable,
 	api.EINTERNAL:            http.StatusInternalServerError,
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sharethings/sharethings/api"
+	"github.com/sharethings/sharethings/sse"
 )
 
 const apiPrefix = "/api/v1"
@@ -49,6 +50,8 @@ type Services struct {
 	Contents api.ContentService
 	Uploads  api.UploadService
 	Chunks   api.ChunkStore
+	Presence api.Presence
+	Events   *sse.Hub
 }
 
 // Server holds what the handlers need. Build it with NewServer.

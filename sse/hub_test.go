@@ -5,77 +5,277 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sharethings/sharethings/api"
+	"github.com/sharethings/sharethings/storage"
 )
 
-func TestPublishDeliversLogIDsNamesAndData(t *testing.T) {
-	hub := NewHub()
-	hub.srv.CreateStream("s1")
-	ts := httptest.NewServer(hub.srv)
-	defer ts.Close()
+// fixture is a real database with one session, a hub publishing its events, and an HTTP
+// server streaming them to any client id.
+type fixture struct {
+	t      *testing.T
+	db     *storage.DB
+	hub    *Hub
+	url    string
+	client string
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"?stream=s1", nil)
-	res, err := http.DefaultClient.Do(req)
+func newFixture(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	if got := res.Header.Get("Cache-Control"); got != "no-cache, no-transform" {
-		t.Errorf("Cache-Control = %q", got)
+	t.Cleanup(func() { db.Close() })
+	f := &fixture{t: t, db: db}
+	if opts.Heartbeat == 0 {
+		opts = Options{Heartbeat: time.Hour, WriteTimeout: time.Second, MaxSubscribers: 100, MaxPerSession: 100, ReplayPage: 3, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
 	}
-	if got := res.Header.Get("X-Accel-Buffering"); got != "no" {
-		t.Errorf("X-Accel-Buffering = %q", got)
+	f.hub = NewHub(db, opts)
+	db.Broker = f.hub
+	joined, err := db.JoinSession(context.Background(), api.JoinInput{SessionID: "s1", ClientName: "a",
+		KDF: &api.KDF{Alg: api.KDFAlgPBKDF2, Iterations: 1, Salt: make([]byte, 16)}, Fingerprint: api.Fingerprint{IV: make([]byte, 12), Data: make([]byte, 18)}})
+	if err != nil {
+		t.Fatal(err)
 	}
-
-	// The subscriber is registered once the response headers are out: r3labs registers it
-	// before flushing them, on the same goroutine that then handles published events.
-	hub.Publish([]api.Event{
-		{ID: 41, SessionID: "other", Type: api.EventClientJoined, Data: []byte(`{"x":0}`)},
-		{ID: 42, SessionID: "s1", Type: api.EventClientJoined, Data: []byte(`{"clientId":"c","clientName":"n"}`)},
-		{ID: 57, SessionID: "s1", Type: api.EventSessionCleared},
-	})
-
-	got := readFrames(t, bufio.NewReader(res.Body), 2)
-	want := []string{
-		"id: 42\ndata: {\"clientId\":\"c\",\"clientName\":\"n\"}\nevent: client.joined\n",
-		"id: 57\ndata: {}\nevent: session.cleared\n",
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("frame %d = %q, want %q", i, got[i], want[i])
+	f.client = joined.Client.ID
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		last := int64(LiveOnly)
+		if v := r.Header.Get("Last-Event-ID"); v != "" {
+			last, _ = strconv.ParseInt(v, 10, 64)
 		}
-	}
-}
-
-// readFrames reads n blank-line-terminated SSE frames.
-func readFrames(t *testing.T, r *bufio.Reader, n int) []string {
-	t.Helper()
-	var frames []string
-	var cur strings.Builder
-	for len(frames) < n {
-		line, err := r.ReadString('\n')
+		err := f.hub.Serve(w, r, Subscription{SessionID: "s1", ClientID: f.client, LastEventID: last, Until: time.Now().Add(time.Hour)})
 		if err != nil {
-			t.Fatalf("stream ended after %d frames: %v", len(frames), err)
+			http.Error(w, api.ErrorCode(err), http.StatusServiceUnavailable)
 		}
-		if line == "\n" {
-			frames = append(frames, cur.String())
-			cur.Reset()
-			continue
-		}
-		cur.WriteString(line)
-	}
-	return frames
+	}))
+	t.Cleanup(ts.Close)
+	f.url = ts.URL
+	return f
 }
 
-func TestPublishWithoutStreamDoesNotCreateOne(t *testing.T) {
-	hub := NewHub()
-	hub.Publish([]api.Event{{ID: 1, SessionID: "quiet", Type: api.EventClientJoined, Data: []byte(`{}`)}})
-	if hub.srv.StreamExists("quiet") {
-		t.Fatal("publishing created a stream nobody subscribed to")
+// record commits n client.joined events, published to the hub as usual.
+func (f *fixture) record(n int) {
+	f.t.Helper()
+	for range n {
+		if _, err := f.db.JoinSession(context.Background(), api.JoinInput{SessionID: "s1", ClientName: "b",
+			Fingerprint: api.Fingerprint{IV: make([]byte, 12), Data: make([]byte, 18)}}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// logIDs returns the ids of the session's logged events after the given one.
+func (f *fixture) logIDs(after int64) []int64 {
+	events, err := f.db.ListEvents(context.Background(), "s1", after, 10000)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range events {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+// stream is one open subscription read frame by frame.
+type stream struct {
+	t      *testing.T
+	res    *http.Response
+	r      *bufio.Reader
+	cancel context.CancelFunc
+}
+
+func (f *fixture) open(lastEventID string) *stream {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.url, nil)
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	s := &stream{t: f.t, res: res, r: bufio.NewReader(res.Body), cancel: cancel}
+	f.t.Cleanup(s.close)
+	if s.next().retry == "" {
+		f.t.Fatal("the stream did not open with a retry hint")
+	}
+	return s
+}
+
+func (s *stream) close() { s.cancel(); s.res.Body.Close() }
+
+type sseFrame struct {
+	id, event, data, retry, comment string
+}
+
+// next reads one frame.
+func (s *stream) next() sseFrame {
+	s.t.Helper()
+	var f sseFrame
+	for {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			s.t.Fatalf("stream ended: %v", err)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			return f
+		}
+		k, v, _ := strings.Cut(line, ": ")
+		switch k {
+		case "id":
+			f.id = v
+		case "event":
+			f.event = v
+		case "data":
+			f.data = v
+		case "retry":
+			f.retry = v
+		case "":
+			f.comment = v
+		}
+	}
+}
+
+// nextEvent skips heartbeats.
+func (s *stream) nextEvent() sseFrame {
+	for {
+		if f := s.next(); f.comment == "" {
+			return f
+		}
+	}
+}
+
+func (s *stream) expectIDs(ids []int64) {
+	s.t.Helper()
+	for _, want := range ids {
+		if got := s.nextEvent(); got.id != strconv.FormatInt(want, 10) {
+			s.t.Fatalf("got event %+v, want id %d", got, want)
+		}
+	}
+}
+
+func TestReplayThenLive(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.record(7) // more than one replay page
+	s := f.open("1")
+	s.expectIDs(f.logIDs(1))
+	before := f.logIDs(0)
+	f.record(2)
+	s.expectIDs(f.logIDs(before[len(before)-1]))
+}
+
+func TestLiveOnlyWithoutLastEventID(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.record(2)
+	seen := f.logIDs(0)
+	s := f.open("")
+	f.record(1)
+	s.expectIDs(f.logIDs(seen[len(seen)-1]))
+}
+
+// TestDroppedLiveCopiesAreReadFromTheLog: the hub drops a live copy rather than block a
+// publisher; the next frame shows the gap and the subscriber reads it from the log.
+func TestDroppedLiveCopiesAreReadFromTheLog(t *testing.T) {
+	f := newFixture(t, Options{})
+	s := f.open("")
+	start := f.logIDs(0)
+	f.db.Broker = nil // these copies are "dropped"
+	f.record(3)
+	f.db.Broker = f.hub
+	f.record(1)
+	s.expectIDs(f.logIDs(start[len(start)-1]))
+}
+
+func TestHeartbeatRepairsATrailingGap(t *testing.T) {
+	f := newFixture(t, Options{})
+	s := f.open("")
+	start := f.logIDs(0)
+	f.db.Broker = nil
+	f.record(2)
+	f.hub.mu.Lock()
+	f.hub.sessions["s1"].latest = f.logIDs(0)[len(f.logIDs(0))-1]
+	f.hub.mu.Unlock()
+	f.hub.heartbeat()
+	s.expectIDs(f.logIDs(start[len(start)-1]))
+	if hb := s.next(); hb.comment != "heartbeat" {
+		t.Fatalf("after the repair: %+v, want the heartbeat", hb)
+	}
+}
+
+func TestResyncWhenTheLogNoLongerReachesBack(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.record(4)
+	if _, err := f.db.PruneEvents(context.Background(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	kept := f.logIDs(0)
+	s := f.open("1")
+	if r := s.nextEvent(); r.event != api.EventSessionResync {
+		t.Fatalf("first frame %+v, want session.resync", r)
+	}
+	s.expectIDs(kept)
+}
+
+func TestExpireEndsStreams(t *testing.T) {
+	f := newFixture(t, Options{})
+	s := f.open("")
+	f.hub.Expire("s1")
+	if e := s.nextEvent(); e.event != api.EventSessionExpired {
+		t.Fatalf("got %+v, want session.expired", e)
+	}
+	if _, err := s.r.ReadString('\n'); err == nil {
+		t.Fatal("stream still open after session.expired")
+	}
+}
+
+func TestSubscriberLimits(t *testing.T) {
+	opts := Options{Heartbeat: time.Hour, WriteTimeout: time.Second, MaxSubscribers: 5, MaxPerSession: 1, ReplayPage: 10, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
+	f := newFixture(t, opts)
+	f.open("")
+	res, err := http.Get(f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second stream of a one-stream session: %d", res.StatusCode)
+	}
+}
+
+func pollOptions(wait time.Duration) Options {
+	return Options{Heartbeat: time.Hour, WriteTimeout: time.Second, MaxSubscribers: 5, MaxPerSession: 5, ReplayPage: 10, PollWait: wait, ReconnectRetryDelay: time.Second}
+}
+
+func TestPollAnswersAtOnceOrAfterItsWait(t *testing.T) {
+	f := newFixture(t, pollOptions(20*time.Millisecond))
+	ctx := context.Background()
+	latest := f.logIDs(0)[0]
+	if events, err := f.hub.Poll(ctx, "s1", 0); err != nil || len(events) != 1 || events[0].ID != latest {
+		t.Fatalf("poll with events waiting: %v %v", events, err)
+	}
+	if events, err := f.hub.Poll(ctx, "s1", latest); err != nil || len(events) != 0 {
+		t.Fatalf("poll with nothing new: %v %v", events, err)
+	}
+}
+
+func TestPollWakesOnPublish(t *testing.T) {
+	f := newFixture(t, pollOptions(time.Hour))
+	latest := f.logIDs(0)[0]
+	done := make(chan []api.Event)
+	go func() { events, _ := f.hub.Poll(context.Background(), "s1", latest); done <- events }()
+	// Whether the poll registers before or after this commit, it answers with the event: it
+	// is woken by the publish, or finds the event in the log at once.
+	f.record(1)
+	if events := <-done; len(events) != 1 || events[0].ID <= latest {
+		t.Fatalf("woken poll: %v", events)
 	}
 }

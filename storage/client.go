@@ -39,7 +39,7 @@ func (db *DB) ListClients(ctx context.Context, sessionID string) ([]api.Client, 
 func listClients(ctx context.Context, q queryer, sessionID string) ([]api.Client, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT client_id, client_name, connected_at FROM clients
-		WHERE session_id = ? AND left_at IS NULL ORDER BY connected_at, client_id`, sessionID)
+		WHERE session_id = ? AND left_at IS NULL AND present = 1 ORDER BY connected_at, client_id`, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +57,8 @@ func listClients(ctx context.Context, q queryer, sessionID string) ([]api.Client
 	return clients, rows.Err()
 }
 
-// LeaveSession marks the client as gone and records client.left. A client that already left
-// is refused by Authorize before it gets here, so this records the event at most once.
+// LeaveSession marks the client as gone for good and, if it was present, records client.left
+// (one that was already away has had its client.left). Its tokens are refused from now on.
 func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) error {
 	tx, err := db.begin(ctx)
 	if err != nil {
@@ -66,16 +66,21 @@ func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) erro
 	}
 	defer tx.Rollback()
 	var name string
-	err = tx.QueryRowContext(ctx, `
-		UPDATE clients SET left_at = ? WHERE session_id = ? AND client_id = ? AND left_at IS NULL
-		RETURNING client_name`, api.UnixMilli(tx.now), sessionID, clientID).Scan(&name)
+	var present bool
+	err = tx.QueryRowContext(ctx, `SELECT client_name, present FROM clients
+		WHERE session_id = ? AND client_id = ? AND left_at IS NULL`, sessionID, clientID).Scan(&name, &present)
 	if errors.Is(err, sql.ErrNoRows) {
 		return api.Errorf(api.ECLIENTLEFT, "this client has already left the session")
 	} else if err != nil {
 		return err
 	}
-	if err := tx.recordEvent(ctx, sessionID, api.EventClientLeft, api.ClientEventData{ClientID: clientID, ClientName: name}); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE clients SET left_at = ?, present = 0 WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
 		return err
+	}
+	if present {
+		if err := tx.recordEvent(ctx, sessionID, api.EventClientLeft, api.ClientEventData{ClientID: clientID, ClientName: name}); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"time"
 
 	"github.com/sharethings/sharethings/api"
 )
@@ -15,6 +18,10 @@ func (tx *Tx) recordEvent(ctx context.Context, sessionID, typ string, data any) 
 	if err != nil {
 		return err
 	}
+	prev, err := lastSessionEventID(ctx, tx, sessionID)
+	if err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO events (session_id, type, data, created_at) VALUES (?, ?, ?, ?)`,
 		sessionID, typ, string(body), api.UnixMilli(tx.now))
 	if err != nil {
@@ -24,7 +31,8 @@ func (tx *Tx) recordEvent(ctx context.Context, sessionID, typ string, data any) 
 	if err != nil {
 		return err
 	}
-	tx.events = append(tx.events, api.Event{ID: id, SessionID: sessionID, Type: typ, Data: body, CreatedAt: api.FromUnixMilli(api.UnixMilli(tx.now))})
+	tx.events = append(tx.events, api.Event{ID: id, SessionID: sessionID, Type: typ, Data: body,
+		CreatedAt: api.FromUnixMilli(api.UnixMilli(tx.now)), Prev: prev})
 	return nil
 }
 
@@ -55,4 +63,53 @@ func (db *DB) ListEvents(ctx context.Context, sessionID string, after int64, lim
 		events = append(events, e)
 	}
 	return events, rows.Err()
+}
+
+// EventBounds returns the newest event id of a session and the newest id retention removed.
+func (db *DB) EventBounds(ctx context.Context, sessionID string) (latest, prunedThrough int64, err error) {
+	err = db.reader.QueryRowContext(ctx, `
+		SELECT COALESCE((SELECT MAX(id) FROM events WHERE session_id = s.session_id), s.events_pruned_through),
+			s.events_pruned_through
+		FROM sessions s WHERE s.session_id = ?`, sessionID).Scan(&latest, &prunedThrough)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, api.Errorf(api.ESESSIONNOTFOUND, "session %q does not exist", sessionID)
+	}
+	return latest, prunedThrough, err
+}
+
+// PruneEvents deletes events older than cutoff, remembering per session the newest id removed
+// so that clients asking to replay from before it are told to resync. The newest event of each
+// session is kept: it anchors live-only subscribers.
+func (db *DB) PruneEvents(ctx context.Context, cutoff time.Time) (int, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `
+		DELETE FROM events WHERE created_at < ?
+			AND id < (SELECT MAX(id) FROM events e WHERE e.session_id = events.session_id)
+		RETURNING session_id, id`, api.UnixMilli(cutoff))
+	if err != nil {
+		return 0, err
+	}
+	pruned := map[string]int64{}
+	n := 0
+	for rows.Next() {
+		var sid string
+		var id int64
+		if err := rows.Scan(&sid, &id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		pruned[sid] = max(pruned[sid], id)
+		n++
+	}
+	rows.Close()
+	for sid, id := range pruned {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET events_pruned_through = MAX(events_pruned_through, ?) WHERE session_id = ?`, id, sid); err != nil {
+			return 0, err
+		}
+	}
+	return n, tx.Commit()
 }

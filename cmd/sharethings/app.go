@@ -17,8 +17,17 @@ import (
 	"github.com/sharethings/sharethings/web"
 )
 
-// shutdownTimeout bounds how long a stop waits for requests in flight.
-const shutdownTimeout = 10 * time.Second
+const (
+	// shutdownTimeout bounds how long a stop waits for requests in flight.
+	shutdownTimeout = 10 * time.Second
+	// streamWriteTimeout is how long an event stream may take to accept a frame before the
+	// subscriber is cut off (it resumes with Last-Event-ID).
+	streamWriteTimeout = 10 * time.Second
+	// presenceGrace is how long a client stays present after its stream closes or its last
+	// poll (PROTOCOL §6), and presenceCheck how often that is looked at.
+	presenceGrace = 30 * time.Second
+	presenceCheck = 5 * time.Second
+)
 
 // App is one running server: the same type production and the end-to-end tests start.
 type App struct {
@@ -39,7 +48,15 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 		return nil, fmt.Errorf("open data directory %s: %w", cfg.DataDir, err)
 	}
 	db.Now = cfg.Now
-	hub := sse.NewHub()
+	hub := sse.NewHub(db, sse.Options{
+		Heartbeat:           cfg.Heartbeat,
+		WriteTimeout:        streamWriteTimeout,
+		MaxSubscribers:      cfg.MaxSubscribers,
+		MaxPerSession:       cfg.MaxSessionSubscribers,
+		ReplayPage:          500,
+		PollWait:            25 * time.Second,
+		ReconnectRetryDelay: 3 * time.Second,
+	})
 	db.Broker = hub
 	app := &App{cfg: cfg, db: db, hub: hub}
 	handler, err := app.handler()
@@ -76,7 +93,7 @@ func (a *App) handler() (http.Handler, error) {
 		}
 	}
 	tokens := handlers.NewTokens(secret, a.cfg.TokenTTL, a.cfg.Now)
-	s := handlers.NewServer(handlers.Services{Sessions: a.db, Contents: a.db, Uploads: a.db, Chunks: a.db}, tokens, handlers.Options{
+	s := handlers.NewServer(handlers.Services{Sessions: a.db, Contents: a.db, Uploads: a.db, Chunks: a.db, Presence: a.db, Events: a.hub}, tokens, handlers.Options{
 		MinKDFIterations:      a.cfg.MinKDFIterations,
 		DefaultChunkSize:      min(4<<20, a.cfg.MaxChunkSize),
 		MaxChunkSize:          a.cfg.MaxChunkSize,
@@ -97,7 +114,14 @@ func (a *App) handler() (http.Handler, error) {
 	}, a.cfg.Now)
 	s.Ready = a.ready
 	s.Web = web.Handler()
-	s.RegisterSessionGauge(a.db.CountSessions)
+	s.RegisterGauge("sharethings_sessions", "Sessions that exist now.", func() float64 {
+		n, err := a.db.CountSessions(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	s.RegisterGauge("sharethings_event_subscribers", "Event streams open now.", func() float64 { return float64(a.hub.Subscribers()) })
 	a.handlers = s
 	return s.Handler()
 }
@@ -117,6 +141,8 @@ func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.serve() }()
 	go a.sweepLoop(ctx)
+	go a.presenceLoop(ctx)
+	go a.hub.Run(ctx)
 	slog.Info("sharethings listening", "url", a.URL(), "data_dir", a.cfg.DataDir)
 
 	select {
@@ -167,15 +193,42 @@ func (a *App) sweepLoop(ctx context.Context) {
 	}
 }
 
+// presenceLoop ends the presence of clients gone for longer than the grace period.
+func (a *App) presenceLoop(ctx context.Context) {
+	t := time.NewTicker(presenceCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.ExpirePresence(ctx)
+		}
+	}
+}
+
+// ExpirePresence records client.left for clients with no stream and no poll within the grace.
+func (a *App) ExpirePresence(ctx context.Context) {
+	holding, _ := a.hub.Holding()
+	_, err := a.db.ExpirePresence(ctx, a.cfg.Now().Add(-presenceGrace), holding)
+	logError("expire presence", err)
+}
+
 // Sweep deletes every session idle for longer than the idle timeout with all it owns, applies
 // item retention, and settles unfinished uploads.
 func (a *App) Sweep(ctx context.Context) {
 	now := a.cfg.Now()
+	// A session someone listens to is active, however quiet.
+	_, streaming := a.hub.Holding()
+	logError("touch streaming sessions", a.db.TouchSessions(ctx, streaming))
 	ids, err := a.db.ExpireSessions(ctx, now.Add(-a.cfg.SessionIdleTimeout))
 	for _, id := range ids {
 		slog.Info("session expired", "session", id)
+		a.hub.Expire(id)
 	}
 	logError("expire sessions", err)
+	_, err = a.db.PruneEvents(ctx, now.Add(-a.cfg.EventRetention))
+	logError("prune events", err)
 	var cutoff time.Time
 	if a.cfg.RetentionMaxAge > 0 {
 		cutoff = now.Add(-a.cfg.RetentionMaxAge)

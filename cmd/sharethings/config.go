@@ -34,6 +34,9 @@ type Config struct {
 	RetentionMaxItems     int
 	UploadExpiry          time.Duration
 	MinFreeDiskBytes      int64
+	EventRetention        time.Duration
+	MaxSubscribers        int
+	MaxSessionSubscribers int
 	CORSOrigins           []string
 	TrustedProxies        []string
 	TLSCert, TLSKey       string
@@ -74,6 +77,9 @@ func settings() []setting {
 		{"retention-max-items", "0", "keep only this many newest unpinned items per session (0: no limit)", intIn(0, 1_000_000_000, func(c *Config) *int { return &c.RetentionMaxItems })},
 		{"upload-expiry", "1h", "remove an unfinished upload untouched for this long", durationAtLeast(time.Minute, func(c *Config) *time.Duration { return &c.UploadExpiry })},
 		{"min-free-disk", "256MiB", "refuse new items and uploads when the data disk has less free space", sizeAtLeast(0, func(c *Config) *int64 { return &c.MinFreeDiskBytes })},
+		{"event-retention", "24h", "keep the event log this long for replay (older: clients resync)", durationAtLeast(time.Minute, func(c *Config) *time.Duration { return &c.EventRetention })},
+		{"max-subscribers", "10000", "event streams open at once on this server", intIn(1, 1_000_000, func(c *Config) *int { return &c.MaxSubscribers })},
+		{"max-session-subscribers", "1000", "event streams open at once in one session", intIn(1, 1_000_000, func(c *Config) *int { return &c.MaxSessionSubscribers })},
 		{"heartbeat", "15s", "interval of event-stream heartbeats (1s-15s)", durationIn(time.Second, 15*time.Second, func(c *Config) *time.Duration { return &c.Heartbeat })},
 		{"cors-origins", "", "comma-separated origins allowed to call the API from a browser, or *", func(c *Config, v string) error { c.CORSOrigins = splitList(v); return nil }},
 		{"trusted-proxies", "", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed", func(c *Config, v string) error { return parseProxies(v, &c.TrustedProxies) }},

@@ -1,0 +1,47 @@
+package sse
+
+import (
+	"context"
+	"time"
+
+	"github.com/sharethings/sharethings/api"
+)
+
+// Poll answers the long-poll form of the stream: the session's events after the given id as
+// soon as there are any, or none after PollWait.
+func (h *Hub) Poll(ctx context.Context, sessionID string, after int64) ([]api.Event, error) {
+	wake := h.addPoller(sessionID)
+	defer h.removePoller(sessionID)
+	events, err := h.log.ListEvents(ctx, sessionID, after, h.opts.ReplayPage)
+	if err != nil || len(events) > 0 {
+		return events, err
+	}
+	timer := time.NewTimer(h.opts.PollWait)
+	defer timer.Stop()
+	select {
+	case <-wake:
+	case <-timer.C:
+		return []api.Event{}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return h.log.ListEvents(ctx, sessionID, after, h.opts.ReplayPage)
+}
+
+// addPoller registers a long poll before the log is read, so an event committed in between
+// still wakes it.
+func (h *Hub) addPoller(sessionID string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.entry(sessionID)
+	s.pollers++
+	return s.wake
+}
+
+func (h *Hub) removePoller(sessionID string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.sessions[sessionID]
+	s.pollers--
+	h.dropIfIdle(sessionID, s)
+}

@@ -1,0 +1,100 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/sharethings/sharethings/api"
+)
+
+var _ api.Presence = (*DB)(nil)
+
+// MarkPresent records that a client is here; one that was away comes back with client.joined.
+func (db *DB) MarkPresent(ctx context.Context, sessionID, clientID string) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var name string
+	var present bool
+	err = tx.QueryRowContext(ctx, `SELECT client_name, present FROM clients WHERE session_id = ? AND client_id = ? AND left_at IS NULL`,
+		sessionID, clientID).Scan(&name, &present)
+	if errors.Is(err, sql.ErrNoRows) {
+		return api.Errorf(api.ECLIENTLEFT, "this client has left the session: join again")
+	} else if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE clients SET present = 1, last_seen = ? WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
+		return err
+	}
+	if !present {
+		if err := tx.recordEvent(ctx, sessionID, api.EventClientJoined, api.ClientEventData{ClientID: clientID, ClientName: name}); err != nil {
+			return err
+		}
+	}
+	if err := touchSession(ctx, tx, sessionID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// MarkSeen sets last_seen of the given clients to now.
+func (db *DB) MarkSeen(ctx context.Context, clientIDs []string) error {
+	if len(clientIDs) == 0 {
+		return nil
+	}
+	list, _ := json.Marshal(clientIDs)
+	_, err := db.writer.ExecContext(ctx, `UPDATE clients SET last_seen = ? WHERE client_id IN (SELECT value FROM json_each(?))`,
+		api.UnixMilli(db.Now()), string(list))
+	return err
+}
+
+// TouchSessions records activity in the given sessions.
+func (db *DB) TouchSessions(ctx context.Context, sessionIDs []string) error {
+	if len(sessionIDs) == 0 {
+		return nil
+	}
+	list, _ := json.Marshal(sessionIDs)
+	_, err := db.writer.ExecContext(ctx, `UPDATE sessions SET last_activity = ? WHERE session_id IN (SELECT value FROM json_each(?))`,
+		api.UnixMilli(db.Now()), string(list))
+	return err
+}
+
+// ExpirePresence marks away the present clients not seen since cutoff and not holding a
+// stream, recording client.left for each, in one transaction.
+func (db *DB) ExpirePresence(ctx context.Context, cutoff time.Time, holding []string) (int, error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	list, _ := json.Marshal(holding)
+	rows, err := tx.QueryContext(ctx, `
+		UPDATE clients SET present = 0
+		WHERE present = 1 AND left_at IS NULL AND last_seen < ?
+			AND client_id NOT IN (SELECT value FROM json_each(?))
+		RETURNING session_id, client_id, client_name`, api.UnixMilli(cutoff), string(list))
+	if err != nil {
+		return 0, err
+	}
+	var gone []struct{ sid, cid, name string }
+	for rows.Next() {
+		var g struct{ sid, cid, name string }
+		if err := rows.Scan(&g.sid, &g.cid, &g.name); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		gone = append(gone, g)
+	}
+	rows.Close()
+	for _, g := range gone {
+		if err := tx.recordEvent(ctx, g.sid, api.EventClientLeft, api.ClientEventData{ClientID: g.cid, ClientName: g.name}); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), tx.Commit()
+}
