@@ -3,6 +3,7 @@ package sse
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -278,4 +279,9 @@ func TestPollWakesOnPublish(t *testing.T) {
 	if events := <-done; len(events) != 1 || events[0].ID <= latest {
 		t.Fatalf("woken poll: %v", events)
 	}
+}
+
+func uuidString(b [16]byte) string {
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

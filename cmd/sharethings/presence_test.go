@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// openStream opens the session's event stream with a token and returns once the server has
+// started it (the retry hint arrived); the returned func closes it.
+func (s *testServer) openStream(t testing.TB, token string) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/api/v1/sessions/team-alpha/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("open stream: %v %v", res, err)
+	}
+	line, err := bufio.NewReader(res.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "retry:") {
+		t.Fatalf("stream opened with %q, %v", line, err)
+	}
+	return func() { cancel(); res.Body.Close() }
+}
+
+// waitFor polls a condition the server reaches on its own after a client disconnects, which
+// no event announces; it fails after a generous bound.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// presenceEvents lists the client.joined/client.left events of the log, as "joined:<name>".
+func (s *testServer) presenceEvents(t testing.TB) []string {
+	t.Helper()
+	events, err := s.app.db.ListEvents(t.Context(), "team-alpha", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		if strings.HasPrefix(e.Type, "client.") {
+			var c struct{ ClientName string }
+			json.Unmarshal(e.Data, &c)
+			out = append(out, strings.TrimPrefix(e.Type, "client.")+":"+c.ClientName)
+		}
+	}
+	return out
+}
+
+func (s *testServer) presentNames(t testing.TB, token string) []string {
+	t.Helper()
+	var names []string
+	for _, c := range s.do(http.MethodGet, "/api/v1/sessions/team-alpha/clients", nil, token).json(t)["clients"].([]any) {
+		names = append(names, c.(map[string]any)["clientName"].(string))
+	}
+	return names
+}
+
+func (s *testServer) joinAs(t testing.TB, name string, create bool) string {
+	t.Helper()
+	v := loadVectors(t)
+	body := map[string]any{"clientName": name, "fingerprint": v[0].Fingerprint}
+	if create {
+		body["kdf"] = v[0].KDF
+	}
+	return s.do(http.MethodPost, "/api/v1/sessions/team-alpha/join", body, "").json(t)["token"].(string)
+}
+
+func TestPresence(t *testing.T) {
+	cfg, clk := testConfig(t, "--token-ttl", "24h", "--session-idle-timeout", "10m")
+	srv := startServer(t, cfg, clk)
+	streamer := srv.joinAs(t, "streamer", true)
+	poller := srv.joinAs(t, "poller", false)
+	closeStream := srv.openStream(t, streamer)
+
+	// Past the grace: the client holding a stream stays, the silent one leaves, once.
+	clk.Advance(31 * time.Second)
+	srv.app.ExpirePresence(t.Context())
+	srv.app.ExpirePresence(t.Context())
+	if got := strings.Join(srv.presentNames(t, streamer), ","); got != "streamer" {
+		t.Fatalf("present: %s, want only the streamer", got)
+	}
+	// A poll brings it back.
+	if r := srv.do(http.MethodGet, "/api/v1/sessions/team-alpha/events?poll=1&after=0", nil, poller); r.status != 200 {
+		t.Fatalf("poll: %d %s", r.status, r.body)
+	}
+	// A quick reconnect does not flap.
+	closeStream()
+	waitFor(t, "the stream to close", func() bool { return srv.app.hub.Subscribers() == 0 })
+	clk.Advance(10 * time.Second)
+	closeStream = srv.openStream(t, streamer)
+	srv.app.ExpirePresence(t.Context())
+	// A session with a stream open is active, however quiet.
+	clk.Advance(11 * time.Minute)
+	srv.app.Sweep(t.Context())
+	if r := srv.do(http.MethodGet, "/api/v1/sessions/team-alpha", nil, ""); r.status != 200 {
+		t.Fatalf("a session with an open stream expired: %d", r.status)
+	}
+	// Leaving is at once, and not repeated by the presence check.
+	srv.do(http.MethodPost, "/api/v1/sessions/team-alpha/leave", nil, streamer)
+	closeStream()
+	srv.app.ExpirePresence(t.Context())
+
+	// The poller, silent since its poll 11 minutes ago, leaves at the last check.
+	want := "joined:streamer joined:poller left:poller joined:poller left:streamer left:poller"
+	if got := strings.Join(srv.presenceEvents(t), " "); got != want {
+		t.Fatalf("presence events:\n got %s\nwant %s", got, want)
+	}
+}
