@@ -5,6 +5,7 @@ import (
 	cryptorand "crypto/rand"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestNoLeakAfterManyDisconnects(t *testing.T) {
 	warm := f.open("")
 	warm.close()
 	settle(t, "subscribers", f.hub.Subscribers, 0)
-	baseline := runtime.NumGoroutine()
+	baseline, fds := runtime.NumGoroutine(), openFiles(t)
 	for range 1000 {
 		s := f.open("")
 		s.close()
@@ -40,6 +41,7 @@ func TestNoLeakAfterManyDisconnects(t *testing.T) {
 	settle(t, "subscribers", f.hub.Subscribers, 0)
 	http.DefaultClient.CloseIdleConnections()
 	settle(t, "goroutines", runtime.NumGoroutine, baseline)
+	settle(t, "open files", func() int { return openFiles(t) }, fds)
 	f.hub.mu.Lock()
 	defer f.hub.mu.Unlock()
 	if len(f.hub.sessions) != 0 || f.hub.srv.StreamExists("s1") {
@@ -93,4 +95,13 @@ func (f *fixture) announceLarge() {
 	if err := f.db.CreateContent(context.Background(), c, limits); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// openFiles counts this process's file descriptors.
+func openFiles(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
 }

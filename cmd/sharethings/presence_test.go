@@ -117,3 +117,18 @@ func TestPresence(t *testing.T) {
 		t.Fatalf("presence events:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestShutdownEndsStreamsAtOnce: a graceful stop does not wait for open event streams, which
+// would otherwise hold it for the whole shutdown timeout and make Serve return an error.
+func TestShutdownEndsStreamsAtOnce(t *testing.T) {
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	token := srv.joinAs(t, "streamer", true)
+	closeStream := srv.openStream(t, token)
+	defer closeStream()
+	srv.stop()
+	if err := <-srv.done; err != nil {
+		t.Fatalf("shutdown with a stream open: %v", err)
+	}
+	srv.stop = nil
+}
