@@ -52,7 +52,8 @@ type session struct {
 
 type subscriber struct {
 	clientID string
-	cancel   context.CancelCauseFunc
+	cancel   context.CancelFunc
+	expired  bool // set under Hub.mu when its session expires
 }
 
 // NewHub returns a hub reading replays from log.
@@ -145,7 +146,8 @@ func (h *Hub) Expire(sessionID string) {
 		return
 	}
 	for sub := range s.subs {
-		sub.cancel(errSessionExpired)
+		sub.expired = true
+		sub.cancel()
 	}
 	close(s.wake)
 	s.wake = make(chan struct{})
@@ -178,7 +180,7 @@ func (h *Hub) Close() {
 	h.mu.Lock()
 	for _, s := range h.sessions {
 		for sub := range s.subs {
-			sub.cancel(context.Canceled)
+			sub.cancel()
 		}
 	}
 	h.mu.Unlock()

@@ -2,7 +2,6 @@ package sse
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -24,17 +23,12 @@ type Subscription struct {
 	Until time.Time
 }
 
-var errSessionExpired = errors.New("session expired")
-
 // Serve streams a session's events to one subscriber until the client goes, the token
 // expires, the session expires or the server shuts down. Errors before the stream starts:
 // ESESSIONNOTFOUND, ETOOMANYSUBSCRIBERS.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) error {
-	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(nil)
-	ctx, stop := context.WithDeadline(ctx, sub.Until)
-	defer stop()
-
+	ctx, cancel := context.WithDeadline(r.Context(), sub.Until)
+	defer cancel()
 	sw, err := h.newStreamWriter(ctx, w, sub, cancel)
 	if err != nil {
 		return err
@@ -43,24 +37,22 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sub Subscription) er
 	if err := h.register(sub.SessionID, entry); err != nil {
 		return err
 	}
-	defer h.unregister(sub.SessionID, entry)
-
 	h.srv.ServeHTTP(sw, r3Request(r.WithContext(ctx), sub.SessionID))
-	if errors.Is(context.Cause(ctx), errSessionExpired) {
+	if h.unregister(sub.SessionID, entry) {
 		sw.writeExpired()
 	}
 	return nil
 }
 
-// r3Request is the request r3labs sees: the stream is the authorized session whatever the
-// client sent, and Last-Event-ID is ours to handle (r3labs would reject or misuse it).
+// r3Request adapts the request for r3labs: the stream is the authorized session whatever the
+// client sent, and Last-Event-ID is ours to handle (r3labs would reject or misuse it). r is
+// already a copy; only its URL needs one of its own.
 func r3Request(r *http.Request, sessionID string) *http.Request {
 	u := *r.URL
-	u.RawQuery = url.Values{"stream": {sessionID}}.Encode()
-	r2 := r.Clone(r.Context())
-	r2.URL = &u
-	r2.Header.Del("Last-Event-ID")
-	return r2
+	u.RawQuery = "stream=" + url.QueryEscape(sessionID)
+	r.URL = &u
+	r.Header.Del("Last-Event-ID")
+	return r
 }
 
 // register admits a subscriber within the limits, creating the session's stream for its first.
@@ -80,13 +72,15 @@ func (h *Hub) register(sessionID string, sub *subscriber) error {
 	return nil
 }
 
-func (h *Hub) unregister(sessionID string, sub *subscriber) {
+// unregister removes a subscriber and reports whether its session expired meanwhile.
+func (h *Hub) unregister(sessionID string, sub *subscriber) (expired bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.sessions[sessionID]
 	delete(s.subs, sub)
 	h.total--
 	h.dropIfIdle(sessionID, s)
+	return sub.expired
 }
 
 // entry returns the live state of a session, creating it. Callers hold h.mu.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/sharethings/sharethings/api"
@@ -25,16 +24,17 @@ type streamWriter struct {
 	w      http.ResponseWriter
 	rc     *http.ResponseController
 	sub    Subscription
-	cancel context.CancelCauseFunc
+	cancel context.CancelFunc
 
-	started bool
-	frame   bytes.Buffer
-	out     bytes.Buffer
-	last    int64 // id of the newest event sent
-	resync  bool
+	started  bool
+	frame    bytes.Buffer
+	out      bytes.Buffer
+	last     int64 // id of the newest event sent
+	resync   bool
+	deadline time.Time // the write deadline now set on the connection
 }
 
-func (h *Hub) newStreamWriter(ctx context.Context, w http.ResponseWriter, sub Subscription, cancel context.CancelCauseFunc) (*streamWriter, error) {
+func (h *Hub) newStreamWriter(ctx context.Context, w http.ResponseWriter, sub Subscription, cancel context.CancelFunc) (*streamWriter, error) {
 	latest, pruned, err := h.log.EventBounds(ctx, sub.SessionID)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (sw *streamWriter) catchUp(through int64) {
 	for {
 		events, err := sw.h.log.ListEvents(sw.ctx, sw.sub.SessionID, sw.last, sw.h.opts.ReplayPage)
 		if err != nil {
-			sw.cancel(err) // the client reconnects with its Last-Event-ID
+			sw.cancel() // the client reconnects with its Last-Event-ID
 			return
 		}
 		for _, e := range events {
@@ -100,39 +100,47 @@ func (sw *streamWriter) catchUp(through int64) {
 	}
 }
 
-// handleFrame passes on, repairs or drops one frame from r3labs.
+// handleFrame passes on, repairs or drops one frame from r3labs. It runs once per subscriber
+// per event, so it parses in place and allocates nothing.
 func (sw *streamWriter) handleFrame(frame []byte) {
-	f := parseFrame(frame)
-	switch {
-	case f.heartbeat:
-		if f.latest > sw.last {
-			sw.catchUp(f.latest)
+	if latest, ok := heartbeatLatest(frame); ok {
+		if latest > sw.last {
+			sw.catchUp(latest)
 		}
 		sw.out.WriteString(": heartbeat\n\n")
-	case f.id <= sw.last:
+		return
+	}
+	id, prev, before, after := parseEvent(frame)
+	switch {
+	case id <= sw.last:
 		// Already sent by the replay or a catch-up.
-	case f.prev != sw.last:
-		sw.catchUp(f.id)
+	case prev != sw.last:
+		sw.catchUp(id)
 	default:
-		sw.out.Write(f.clean)
-		sw.last = f.id
+		sw.out.Write(before) // the frame without its prev comment
+		sw.out.Write(after)
+		sw.last = id
 	}
 }
 
 // send writes what is pending with a deadline, cutting the subscriber off when it cannot keep
-// up or has gone.
+// up or has gone. Moving a deadline costs a timer update, so it is moved only when less than
+// half of WriteTimeout is left: no write can wait longer than WriteTimeout.
 func (sw *streamWriter) send() {
-	sw.rc.SetWriteDeadline(time.Now().Add(sw.h.opts.WriteTimeout))
+	if now := time.Now(); sw.deadline.Sub(now) < sw.h.opts.WriteTimeout/2 {
+		sw.deadline = now.Add(sw.h.opts.WriteTimeout)
+		sw.rc.SetWriteDeadline(sw.deadline)
+	}
 	if sw.out.Len() > 0 {
 		_, err := sw.w.Write(sw.out.Bytes())
 		sw.out.Reset()
 		if err != nil {
-			sw.cancel(err)
+			sw.cancel()
 			return
 		}
 	}
 	if err := sw.rc.Flush(); err != nil {
-		sw.cancel(err)
+		sw.cancel()
 	}
 }
 
@@ -142,32 +150,42 @@ func (sw *streamWriter) writeExpired() {
 	sw.send()
 }
 
-// frame is what the writer needs from one r3labs frame.
-type frame struct {
-	heartbeat bool
-	latest    int64  // heartbeat: the session's newest id
-	id, prev  int64  // event: its id and the previous one
-	clean     []byte // event: the frame without the prev comment
+var (
+	heartbeatMarker = []byte(": " + heartbeatPrefix)
+	prevMarker      = []byte("\n: " + prevPrefix)
+)
+
+// heartbeatLatest reads the newest id from a heartbeat frame (": hb latest=N").
+func heartbeatLatest(frame []byte) (int64, bool) {
+	rest, ok := bytes.CutPrefix(frame, heartbeatMarker)
+	if !ok {
+		return 0, false
+	}
+	return leadingInt(rest), true
 }
 
-func parseFrame(b []byte) frame {
-	var f frame
-	var clean bytes.Buffer
-	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
-		text := string(bytes.TrimRight(line, "\n"))
-		switch {
-		case len(text) > 2 && text[:2] == ": " && bytes.HasPrefix(line[2:], []byte(heartbeatPrefix)):
-			f.heartbeat = true
-			f.latest, _ = strconv.ParseInt(text[2+len(heartbeatPrefix):], 10, 64)
-		case len(text) > 2 && text[:2] == ": " && bytes.HasPrefix(line[2:], []byte(prevPrefix)):
-			f.prev, _ = strconv.ParseInt(text[2+len(prevPrefix):], 10, 64)
-		default:
-			if v, ok := bytes.CutPrefix(line, []byte("id: ")); ok {
-				f.id, _ = strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
-			}
-			clean.Write(line)
-		}
+// parseEvent reads an event frame as r3labs writes it ("id: N\n…\n: prev=P\n\n") and splits
+// it around the prev comment.
+func parseEvent(frame []byte) (id, prev int64, before, after []byte) {
+	id = leadingInt(bytes.TrimPrefix(frame, []byte("id: ")))
+	i := bytes.Index(frame, prevMarker)
+	if i < 0 {
+		return id, -1, frame, nil
 	}
-	f.clean = clean.Bytes()
-	return f
+	comment := frame[i+len(prevMarker):]
+	prev = leadingInt(comment)
+	end := bytes.IndexByte(comment, '\n')
+	return id, prev, frame[:i+1], comment[end+1:]
+}
+
+// leadingInt parses the decimal digits at the start of b.
+func leadingInt(b []byte) int64 {
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
 }
