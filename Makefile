@@ -28,3 +28,7 @@ openapi: ## regenerate openapi/swagger.json and openapi/openapi.json from the sw
 
 openapi-test: ## fail if the committed specs are stale or invalid
 	cd openapi/gen && $(GO) test -count=1 ./...
+
+.PHONY: bench-events
+bench-events: ## fan-out benchmark: ShareThings vs bare r3labs at 1..10000 subscribers
+	$(GO) run ./cmd/sharethings-load -subscribers 1,100,1000,10000 -events 200 -interval 20ms -in-flight 1 -clients 100
