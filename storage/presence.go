@@ -72,7 +72,9 @@ func (db *DB) ExpirePresence(ctx context.Context, cutoff time.Time, holding []st
 		return 0, err
 	}
 	defer tx.Rollback()
-	list, _ := json.Marshal(holding)
+	// json.Marshal(nil) is "null", a one-row json_each whose NULL would make NOT IN
+	// exclude every client.
+	list, _ := json.Marshal(append([]string{}, holding...))
 	rows, err := tx.QueryContext(ctx, `
 		UPDATE clients SET present = 0
 		WHERE present = 1 AND left_at IS NULL AND last_seen < ?

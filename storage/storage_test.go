@@ -360,3 +360,24 @@ func TestMigrations(t *testing.T) {
 		}
 	})
 }
+
+func TestExpirePresence(t *testing.T) {
+	ctx := context.Background()
+	for name, holding := range map[string][]string{"NobodyStreams": nil, "OthersStream": {"00000000-0000-4000-8000-000000000000"}} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.join(t, "s1", "pw", kdf(1))
+			f.now = f.now.Add(31 * time.Second)
+			n, err := f.db.ExpirePresence(ctx, f.now.Add(-30*time.Second), holding)
+			if err != nil || n != 1 {
+				t.Fatalf("expired %d, %v: want the silent client", n, err)
+			}
+			if clients, _ := f.db.ListClients(ctx, "s1"); len(clients) != 0 {
+				t.Fatalf("still listed: %v", clients)
+			}
+			if pub := f.broker.published(); pub[len(pub)-1].Type != api.EventClientLeft {
+				t.Fatalf("no client.left: %+v", pub)
+			}
+		})
+	}
+}
