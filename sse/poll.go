@@ -10,22 +10,26 @@ import (
 // Poll answers the long-poll form of the stream: the session's events after the given id as
 // soon as there are any, or none after PollWait.
 func (h *Hub) Poll(ctx context.Context, sessionID string, after int64) ([]api.Event, error) {
-	wake := h.addPoller(sessionID)
-	defer h.removePoller(sessionID)
-	events, err := h.log.ListEvents(ctx, sessionID, after, h.opts.ReplayPage)
-	if err != nil || len(events) > 0 {
-		return events, err
-	}
 	timer := time.NewTimer(h.opts.PollWait)
 	defer timer.Stop()
-	select {
-	case <-wake:
-	case <-timer.C:
-		return []api.Event{}, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		wake := h.addPoller(sessionID)
+		events, err := h.log.ListEvents(ctx, sessionID, after, h.opts.ReplayPage)
+		if err != nil || len(events) > 0 {
+			h.removePoller(sessionID)
+			return events, err
+		}
+		select {
+		case <-wake: // something was published: look again
+		case <-timer.C:
+			h.removePoller(sessionID)
+			return []api.Event{}, nil
+		case <-ctx.Done():
+			h.removePoller(sessionID)
+			return nil, ctx.Err()
+		}
+		h.removePoller(sessionID)
 	}
-	return h.log.ListEvents(ctx, sessionID, after, h.opts.ReplayPage)
 }
 
 // addPoller registers a long poll before the log is read, so an event committed in between
