@@ -24,9 +24,8 @@ const (
 	// subscriber is cut off (it resumes with Last-Event-ID).
 	streamWriteTimeout = 10 * time.Second
 	// presenceGrace is how long a client stays present after its stream closes or its last
-	// poll (PROTOCOL §6), and presenceCheck how often that is looked at.
+	// poll (PROTOCOL §6).
 	presenceGrace = 30 * time.Second
-	presenceCheck = 5 * time.Second
 )
 
 // App is one running server: the same type production and the end-to-end tests start.
@@ -140,8 +139,8 @@ func (a *App) URL() string {
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.serve() }()
-	go a.sweepLoop(ctx)
-	go a.presenceLoop(ctx)
+	go every(ctx, a.cfg.SweepInterval, a.Sweep)
+	go every(ctx, a.cfg.PresenceCheck, a.ExpirePresence)
 	go a.hub.Run(ctx)
 	slog.Info("sharethings listening", "url", a.URL(), "data_dir", a.cfg.DataDir)
 
@@ -179,30 +178,16 @@ func (a *App) close() {
 	a.db.Close()
 }
 
-// sweepLoop expires idle sessions every SweepInterval until ctx ends.
-func (a *App) sweepLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.SweepInterval)
+// every runs fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			a.Sweep(ctx)
-		}
-	}
-}
-
-// presenceLoop ends the presence of clients gone for longer than the grace period.
-func (a *App) presenceLoop(ctx context.Context) {
-	t := time.NewTicker(presenceCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.ExpirePresence(ctx)
+			fn(ctx)
 		}
 	}
 }

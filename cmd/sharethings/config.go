@@ -46,6 +46,9 @@ type Config struct {
 
 	// Now is the clock for everything time-based; tests set it, flags cannot.
 	Now api.Clock
+	// PresenceCheck is how often presence is looked at (not a flag: the grace it serves is
+	// fixed by the protocol). Tests that drive the checks themselves stretch both loops.
+	PresenceCheck time.Duration
 }
 
 // setting is one configuration knob: its flag, its environment variable, its default and how
@@ -94,7 +97,7 @@ func settings() []setting {
 // ParseConfig reads defaults, then SHARETHINGS_* variables, then flags. An error names the
 // setting and the source of the bad value in one line.
 func ParseConfig(args []string, getenv func(string) string) (*Config, error) {
-	cfg := &Config{Now: time.Now}
+	cfg := &Config{Now: time.Now, PresenceCheck: 5 * time.Second}
 	fs := flag.NewFlagSet("sharethings serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var badFlag error
