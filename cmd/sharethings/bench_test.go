@@ -39,7 +39,7 @@ func BenchmarkUploadThroughput(b *testing.B) {
 			for b.Loop() {
 				stTime += timeRound(b, func(w int) { st.uploadItem(b, chunk, benchBytesPerWorker/chunk) })
 				st.clear(b)
-				bareTime += timeRound(b, func(w int) { bare.uploadChunks(b, chunk+28, benchBytesPerWorker/chunk) })
+				bareTime += timeRound(b, func(w int) { bare.uploadChunks(b, chunk+chunkOverhead, benchBytesPerWorker/chunk) })
 			}
 			mb := float64(benchWorkers*benchBytesPerWorker*b.N) / 1e6
 			b.ReportMetric(mb/stTime.Seconds(), "sharethings_MB/s")
@@ -82,9 +82,8 @@ type benchServer struct {
 func newBenchServer(b *testing.B) *benchServer {
 	cfg, clk := benchConfig(b)
 	srv := startServer(b, cfg, clk)
-	v := loadVectors(b)
-	token := srv.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(b)["token"].(string)
-	blob := make([]byte, 16<<20+28)
+	token := srv.session(b)
+	blob := make([]byte, 16<<20+chunkOverhead)
 	rand.Read(blob)
 	return &benchServer{srv: srv, token: token, blob: blob}
 }
@@ -97,16 +96,9 @@ func (s *benchServer) uploadItem(b *testing.B, chunkSize, chunks int) {
 		it.blobs = [][]byte{s.blob[:128]}
 	}
 	for range chunks {
-		it.blobs = append(it.blobs, s.blob[:chunkSize+28])
+		it.blobs = append(it.blobs, s.blob[:chunkSize+chunkOverhead])
 	}
-	if r := s.srv.announce(b, s.token, it); r.status != http.StatusCreated {
-		b.Fatalf("announce: %d %s", r.status, r.body)
-	}
-	for i := range it.blobs {
-		if r := s.srv.postChunk(b, s.token, "team-alpha", it, i); r.status != http.StatusCreated {
-			b.Fatalf("chunk %d: %d %s", i, r.status, r.body)
-		}
-	}
+	s.srv.upload(b, s.token, it)
 }
 
 func (s *benchServer) clear(b *testing.B) {
@@ -133,7 +125,7 @@ func newBareTusd(b *testing.B) *bareTusd {
 	}
 	ts := httptest.NewServer(http.StripPrefix("/files", h))
 	b.Cleanup(ts.Close)
-	blob := make([]byte, 4<<20+28)
+	blob := make([]byte, 4<<20+chunkOverhead)
 	rand.Read(blob)
 	return &bareTusd{url: ts.URL + "/files/", blob: blob, dir: dir}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ type instruction struct{ cmd, args string }
 // dockerStages reads ../../Dockerfile into stages, each a list of instructions starting at FROM.
 func dockerStages(t *testing.T) [][]instruction {
 	t.Helper()
-	b, err := os.ReadFile("../../Dockerfile")
+	b, err := os.ReadFile(filepath.Join(repoRoot, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestDockerfile(t *testing.T) {
 	build, runtime := stages[0], stages[len(stages)-1]
 
 	t.Run("BuilderGoVersion", func(t *testing.T) {
-		gomod, err := os.ReadFile("../../go.mod")
+		gomod, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +139,7 @@ func TestDockerfileSettingNames(t *testing.T) {
 	for _, s := range settings() {
 		known[s.env()] = true
 	}
-	for _, file := range []string{"../../Dockerfile", "../../README.md"} {
+	for _, file := range []string{filepath.Join(repoRoot, "Dockerfile"), filepath.Join(repoRoot, "README.md")} {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,9 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 )
 
+// repoRoot is the repository root as seen from this package's directory, where go test runs.
+const repoRoot = "../.."
+
 // vectors are the shared protocol test vectors (testdata is a copy of ../shared).
 type vectorSession struct {
 	SessionID   string          `json:"sessionId"`
@@ -31,7 +34,7 @@ type vectorSession struct {
 
 func loadVectors(t testing.TB) []vectorSession {
 	t.Helper()
-	raw, err := os.ReadFile("../../testdata/protocol-vectors.json")
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "protocol-vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +95,9 @@ func testConfig(t testing.TB, extra ...string) (*Config, *clock) {
 	}
 	clk := &clock{t: time.Now().UTC()}
 	cfg.Now = clk.Now
+	// Tests run the sweeps themselves at the moments they choose; background runs at other
+	// moments would make them depend on timing.
+	cfg.SweepInterval, cfg.PresenceCheck = time.Hour, time.Hour
 	return cfg, clk
 }
 
@@ -160,30 +166,49 @@ func (r response) requireProblem(t testing.TB, status int, code string) {
 	}
 }
 
+// do sends a request with an optional JSON (or raw string) body and bearer token.
 func (s *testServer) do(method, path string, body any, token string) response {
 	s.t.Helper()
-	var rd io.Reader
+	var raw []byte
+	var headers []string
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
 	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, s.url+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
+		raw, _ = json.Marshal(b)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		headers = []string{"Content-Type", "application/json"}
+	}
+	return s.request(s.t, method, path, token, raw, headers...)
+}
+
+// request sends method to target, a path on s or an absolute URL, with the bearer token when
+// not empty and then the given header name/value pairs.
+func (s *testServer) request(t testing.TB, method, target, token string, body []byte, headers ...string) response {
+	t.Helper()
+	if !strings.HasPrefix(target, "http") {
+		target = s.url + target
+	}
+	req, err := http.NewRequest(method, target, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return s.send(t, req)
+}
+
+func (s *testServer) send(t testing.TB, req *http.Request) response {
+	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
@@ -200,6 +225,17 @@ func (s *testServer) join(sid string, fingerprint, kdf json.RawMessage) response
 	return s.do(http.MethodPost, "/api/v1/sessions/"+sid+"/join", body, "")
 }
 
+// joinToken joins v's session (creating it when v has a kdf) and returns the token; a refused
+// join fails the test.
+func (s *testServer) joinToken(t testing.TB, v vectorSession) string {
+	t.Helper()
+	r := s.join(v.SessionID, v.Fingerprint, v.KDF)
+	if r.status != http.StatusCreated && r.status != http.StatusOK {
+		t.Fatalf("join %s: %d %s", v.SessionID, r.status, r.body)
+	}
+	return r.json(t)["token"].(string)
+}
+
 // snapshot describes everything persistent: every file under the data dir but the SQLite
 // files (path, mode, content hash) and every row of every table.
 func (s *testServer) snapshot() string {
@@ -214,8 +250,7 @@ func (s *testServer) snapshot() string {
 		sum := ""
 		if !d.IsDir() {
 			b, _ := os.ReadFile(path)
-			h := sha256.Sum256(b)
-			sum = hex.EncodeToString(h[:])
+			sum = sha256Hex(b)
 		}
 		rel, _ := filepath.Rel(root, path)
 		lines = append(lines, fmt.Sprintf("%s %v %s", rel, info.Mode(), sum))
@@ -224,14 +259,26 @@ func (s *testServer) snapshot() string {
 	return strings.Join(append(lines, s.dumpDatabase()...), "\n")
 }
 
-func (s *testServer) dumpDatabase() []string {
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// openDB opens the server's database read-only, to look past the API at what it stored.
+func (s *testServer) openDB(t testing.TB) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(s.cfg.DataDir, "sharethings.db")+"?mode=ro")
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
+	return db
+}
+
+func (s *testServer) dumpDatabase() []string {
+	db := s.openDB(s.t)
 	defer db.Close()
 	var lines []string
-	for _, table := range []string{"sessions", "clients", "content_metadata", "chunk_metadata", "events", "schema_migrations"} {
+	for _, table := range []string{"sessions", "clients", "content_metadata", "chunk_metadata", "uploads", "events", "schema_migrations"} {
 		rows, err := db.Query(`SELECT * FROM ` + table)
 		if err != nil {
 			s.t.Fatal(err)

@@ -24,24 +24,16 @@ func TestLargeItemMemoryStaysFlat(t *testing.T) {
 	bin := buildBinary(t)
 	p := startProcess(t, bin, "--min-kdf-iterations", "1000")
 	url, pid := p.url, p.cmd.Process.Pid
-	srv := &testServer{t: t, url: url}
-	v := loadVectors(t)
-	token := srv.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(t)["token"].(string)
+	srv := p.client(t)
+	token := srv.session(t)
 	baseline := rssKiB(t, pid, "VmRSS")
 
-	blob := bytes.Repeat([]byte{0x5a}, chunkSize+28)
+	blob := bytes.Repeat([]byte{0x5a}, chunkSize+chunkOverhead)
 	it := &item{id: newUUID(), chunkSize: chunkSize}
 	for range chunks {
 		it.blobs = append(it.blobs, blob)
 	}
-	if r := srv.announce(t, token, it); r.status != http.StatusCreated {
-		t.Fatalf("announce: %d %s", r.status, r.body)
-	}
-	for i := range chunks {
-		if r := srv.postChunk(t, token, "team-alpha", it, i); r.status != http.StatusCreated {
-			t.Fatalf("chunk %d: %d %s", i, r.status, r.body)
-		}
-	}
+	srv.upload(t, token, it)
 	want := sha256.Sum256(blob)
 	for i := range chunks {
 		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/sessions/team-alpha/contents/%s/chunks/%d", url, it.id, i), nil)

@@ -15,16 +15,11 @@ func startUnfinished(t testing.TB, srv *testServer, token string) (*item, string
 	t.Helper()
 	it := newItem(t, 1000, 65536)
 	srv.announce(t, token, it)
-	r := srv.tusCreate(t, token, "team-alpha", it.id, "0", int64(len(it.blobs[0])), nil)
+	r := srv.tusCreate(t, token, "team-alpha", it.id, 0, int64(len(it.blobs[0])), nil)
 	if r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.body)
 	}
-	return it, r.header.Get("Location"), filepath.Join(srv.cfg.DataDir, "sessions", "team-alpha", it.id, "0.bin")
-}
-
-func (s *testServer) itemComplete(t testing.TB, token, id string) bool {
-	t.Helper()
-	return s.do(http.MethodGet, "/api/v1/sessions/team-alpha/contents/"+id, nil, token).json(t)["complete"] == true
+	return it, r.header.Get("Location"), srv.chunkFile(it.id, 0)
 }
 
 // TestCompleteButUnrecordedChunkIsRecorded covers bytes that all landed while their recording
@@ -39,13 +34,10 @@ func TestCompleteButUnrecordedChunkIsRecorded(t *testing.T) {
 		if err := os.WriteFile(path, it.blobs[0], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodHead, url, nil)
-		req.Header.Set("Tus-Resumable", "1.0.0")
-		req.Header.Set("Authorization", "Bearer "+token)
-		if r := srv.send(t, req); r.status != 200 || r.header.Get("Upload-Offset") != r.header.Get("Upload-Length") {
+		if r := srv.tus(t, http.MethodHead, url, token, nil); r.status != 200 || r.header.Get("Upload-Offset") != r.header.Get("Upload-Length") {
 			t.Fatalf("HEAD: %d %v", r.status, r.header)
 		}
-		if !srv.itemComplete(t, token, it.id) {
+		if !srv.itemState(t, token, it.id).Complete {
 			t.Fatal("the complete chunk was not recorded when its upload was asked about")
 		}
 	})
@@ -59,7 +51,7 @@ func TestCompleteButUnrecordedChunkIsRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv = srv.restart()
-		if !srv.itemComplete(t, token, it.id) {
+		if !srv.itemState(t, token, it.id).Complete {
 			t.Fatal("the complete chunk was not recorded at start-up")
 		}
 	})
@@ -74,7 +66,7 @@ func TestAbandonedUploadIsRemoved(t *testing.T) {
 	old := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(path, old, old)
 
-	srv.tusCreate(t, token, "team-alpha", it.id, "0", int64(len(it.blobs[0])), nil).requireProblem(t, 409, "chunk_in_progress")
+	srv.tusCreate(t, token, "team-alpha", it.id, 0, int64(len(it.blobs[0])), nil).requireProblem(t, 409, "chunk_in_progress")
 	clk.Advance(2 * time.Hour)
 	srv.app.Sweep(t.Context())
 
@@ -87,7 +79,7 @@ func TestAbandonedUploadIsRemoved(t *testing.T) {
 	if r := srv.postChunk(t, token, "team-alpha", it, 0); r.status != http.StatusCreated {
 		t.Fatalf("a new upload of the chunk: %d %s", r.status, r.body)
 	}
-	if !srv.itemComplete(t, token, it.id) {
+	if !srv.itemState(t, token, it.id).Complete {
 		t.Fatal("item incomplete after the new upload")
 	}
 }
@@ -97,7 +89,7 @@ func TestInProgressChunkPointsToItsUpload(t *testing.T) {
 	srv := startServer(t, cfg, clk)
 	token := srv.session(t)
 	it, url, _ := startUnfinished(t, srv, token)
-	r := srv.tusCreate(t, token, "team-alpha", it.id, "0", int64(len(it.blobs[0])), nil)
+	r := srv.tusCreate(t, token, "team-alpha", it.id, 0, int64(len(it.blobs[0])), nil)
 	r.requireProblem(t, 409, "chunk_in_progress")
 	if got := r.json(t)["uploadUrl"]; got != url {
 		t.Fatalf("uploadUrl %v does not name the running upload %s", got, url)

@@ -60,7 +60,7 @@ func TestTokenStillValidAfterRestart(t *testing.T) {
 	v := loadVectors(t)
 	cfg, clk := testConfig(t)
 	srv := startServer(t, cfg, clk)
-	token := srv.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(t)["token"].(string)
+	token := srv.joinToken(t, v[0])
 	srv = srv.restart()
 	if r := srv.do(http.MethodGet, "/api/v1/sessions/team-alpha/clients", nil, token); r.status != http.StatusOK {
 		t.Fatalf("token refused after restart: %d %s", r.status, r.body)
@@ -135,8 +135,8 @@ func TestTokens(t *testing.T) {
 	v := loadVectors(t)
 	cfg, clk := testConfig(t, "--token-ttl", "1h")
 	srv := startServer(t, cfg, clk)
-	tokenA := srv.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(t)["token"].(string)
-	tokenZ := srv.join(v[1].SessionID, v[1].Fingerprint, v[1].KDF).json(t)["token"].(string)
+	tokenA := srv.joinToken(t, v[0])
+	tokenZ := srv.joinToken(t, v[1])
 	clients := "/api/v1/sessions/team-alpha/clients"
 
 	t.Run("OK", func(t *testing.T) {
@@ -243,9 +243,9 @@ func TestIdleSessionExpires(t *testing.T) {
 	v := loadVectors(t)
 	cfg, clk := testConfig(t, "--session-idle-timeout", "10m")
 	srv := startServer(t, cfg, clk)
-	token := srv.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(t)["token"].(string)
+	token := srv.joinToken(t, v[0])
 	srv.join(v[1].SessionID, v[1].Fingerprint, v[1].KDF)
-	chunk := filepath.Join(cfg.DataDir, "sessions", "team-alpha", "0f8e4c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", "0.bin")
+	chunk := srv.chunkFile("0f8e4c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", 0)
 	os.MkdirAll(filepath.Dir(chunk), 0o700)
 	os.WriteFile(chunk, []byte("ciphertext"), 0o600)
 
@@ -373,7 +373,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	v := loadVectors(t)
 	cfg, clk := testConfig(t)
 	srv := startServer(t, cfg, clk)
-	token := srv.join(v[0].SessionID, v[0].Fingerprint, v[0].KDF).json(t)["token"].(string)
+	token := srv.joinToken(t, v[0])
 	srv.do(http.MethodGet, "/api/v1/sessions/team-alpha/clients?access_token="+token+"&secret=query", nil, token)
 	srv.do(http.MethodGet, "/api/v1/sessions/team-alpha/clients", nil, "forged.token.value")
 	logs := srv.logs.String()
