@@ -44,13 +44,8 @@ func (s *Server) streamEvents(c *gin.Context) {
 		return
 	}
 	last, err := lastEventID(c)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	claims, ctx := ClaimsFrom(c.Request.Context()), c.Request.Context()
-	if err := s.Presence.MarkPresent(ctx, claims.SessionID, claims.ClientID()); err != nil {
-		writeError(c, err)
+	claims, ctx := s.present(c, err)
+	if claims == nil {
 		return
 	}
 	// The grace before client.left starts when the stream ends.
@@ -62,6 +57,21 @@ func (s *Server) streamEvents(c *gin.Context) {
 		c.Header("Retry-After", "5")
 		writeError(c, err)
 	}
+}
+
+// present answers a failed parse, or else records that the caller is here (streaming or
+// polling) and returns its claims; nil when it answered.
+func (s *Server) present(c *gin.Context, parseErr error) (*Claims, context.Context) {
+	claims, ctx := ClaimsFrom(c.Request.Context()), c.Request.Context()
+	err := parseErr
+	if err == nil {
+		err = s.Presence.MarkPresent(ctx, claims.SessionID, claims.ClientID())
+	}
+	if err != nil {
+		writeError(c, err)
+		return nil, ctx
+	}
+	return claims, ctx
 }
 
 // lastEventID reads the client's position: the Last-Event-ID header, else the lastEventId
@@ -92,13 +102,8 @@ func (s *Server) pollEvents(c *gin.Context) {
 		return
 	}
 	after, err := parseEventID(raw)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	claims, ctx := ClaimsFrom(c.Request.Context()), c.Request.Context()
-	if err := s.Presence.MarkPresent(ctx, claims.SessionID, claims.ClientID()); err != nil {
-		writeError(c, err)
+	claims, ctx := s.present(c, err)
+	if claims == nil {
 		return
 	}
 	events, err := s.Events.Poll(ctx, claims.SessionID, after)

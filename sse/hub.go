@@ -22,7 +22,6 @@ import (
 
 // Options bound the hub's work.
 type Options struct {
-	Heartbeat           time.Duration // at most this long between two frames of a stream
 	WriteTimeout        time.Duration // a subscriber that cannot take a frame this long is dropped
 	MaxSubscribers      int           // streams open on this server
 	MaxPerSession       int           // streams open in one session
@@ -111,22 +110,10 @@ const (
 	heartbeatPrefix = "hb latest="
 )
 
-// Run sends heartbeats to every stream until ctx ends. Each carries the session's newest id,
-// so a subscriber whose last live copy was dropped catches up within one heartbeat.
-func (h *Hub) Run(ctx context.Context) {
-	t := time.NewTicker(h.opts.Heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			h.heartbeat()
-		}
-	}
-}
-
-func (h *Hub) heartbeat() {
+// Heartbeat sends a heartbeat to every stream; run it every Options.Heartbeat. Each carries
+// the session's newest id, so a subscriber whose last live copy was dropped catches up within
+// one heartbeat.
+func (h *Hub) Heartbeat(context.Context) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for sid, s := range h.sessions {

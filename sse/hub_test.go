@@ -34,8 +34,8 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{t: t, db: db}
-	if opts.Heartbeat == 0 {
-		opts = Options{Heartbeat: time.Hour, WriteTimeout: time.Second, MaxSubscribers: 100, MaxPerSession: 100, ReplayPage: 3, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
+	if opts.ReplayPage == 0 {
+		opts = Options{WriteTimeout: time.Second, MaxSubscribers: 100, MaxPerSession: 100, ReplayPage: 3, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
 	}
 	f.hub = NewHub(db, opts)
 	db.Broker = f.hub
@@ -205,7 +205,7 @@ func TestHeartbeatRepairsATrailingGap(t *testing.T) {
 	f.hub.mu.Lock()
 	f.hub.sessions["s1"].latest = f.logIDs(0)[len(f.logIDs(0))-1]
 	f.hub.mu.Unlock()
-	f.hub.heartbeat()
+	f.hub.Heartbeat(context.Background())
 	s.expectIDs(f.logIDs(start[len(start)-1]))
 	if hb := s.next(); hb.comment != "heartbeat" {
 		t.Fatalf("after the repair: %+v, want the heartbeat", hb)
@@ -239,7 +239,7 @@ func TestExpireEndsStreams(t *testing.T) {
 }
 
 func TestSubscriberLimits(t *testing.T) {
-	opts := Options{Heartbeat: time.Hour, WriteTimeout: time.Second, MaxSubscribers: 5, MaxPerSession: 1, ReplayPage: 10, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
+	opts := Options{WriteTimeout: time.Second, MaxSubscribers: 5, MaxPerSession: 1, ReplayPage: 10, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
 	f := newFixture(t, opts)
 	f.open("")
 	res, err := http.Get(f.url)
@@ -253,7 +253,7 @@ func TestSubscriberLimits(t *testing.T) {
 }
 
 func pollOptions(wait time.Duration) Options {
-	return Options{Heartbeat: time.Hour, WriteTimeout: time.Second, MaxSubscribers: 5, MaxPerSession: 5, ReplayPage: 10, PollWait: wait, ReconnectRetryDelay: time.Second}
+	return Options{WriteTimeout: time.Second, MaxSubscribers: 5, MaxPerSession: 5, ReplayPage: 10, PollWait: wait, ReconnectRetryDelay: time.Second}
 }
 
 func TestPollAnswersAtOnceOrAfterItsWait(t *testing.T) {

@@ -53,7 +53,7 @@ func TestNoLeakAfterManyDisconnects(t *testing.T) {
 // connection; its writes time out and it is dropped, while a reading client receives every
 // event and no publish waits for either.
 func TestStuckSubscriberIsCutOffAndOthersGetEverything(t *testing.T) {
-	f := newFixture(t, Options{Heartbeat: time.Hour, WriteTimeout: 200 * time.Millisecond, MaxSubscribers: 10, MaxPerSession: 10,
+	f := newFixture(t, Options{WriteTimeout: 200 * time.Millisecond, MaxSubscribers: 10, MaxPerSession: 10,
 		ReplayPage: 100, PollWait: time.Hour, ReconnectRetryDelay: time.Second})
 	stuck := openUnread(t, f.url)
 	defer stuck.Close()

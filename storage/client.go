@@ -65,13 +65,8 @@ func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) erro
 		return err
 	}
 	defer tx.Rollback()
-	var name string
-	var present bool
-	err = tx.QueryRowContext(ctx, `SELECT client_name, present FROM clients
-		WHERE session_id = ? AND client_id = ? AND left_at IS NULL`, sessionID, clientID).Scan(&name, &present)
-	if errors.Is(err, sql.ErrNoRows) {
-		return api.Errorf(api.ECLIENTLEFT, "this client has already left the session")
-	} else if err != nil {
+	name, present, err := findStayingClient(ctx, tx, sessionID, clientID)
+	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE clients SET left_at = ?, present = 0 WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
@@ -83,4 +78,15 @@ func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) erro
 		}
 	}
 	return tx.Commit()
+}
+
+// findStayingClient returns the name of a client that has not left and whether it is present.
+// Errors: ECLIENTLEFT.
+func findStayingClient(ctx context.Context, tx *Tx, sessionID, clientID string) (name string, present bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT client_name, present FROM clients
+		WHERE session_id = ? AND client_id = ? AND left_at IS NULL`, sessionID, clientID).Scan(&name, &present)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = api.Errorf(api.ECLIENTLEFT, "this client has left the session: join again")
+	}
+	return name, present, err
 }

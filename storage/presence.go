@@ -2,9 +2,7 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/sharethings/sharethings/api"
@@ -19,13 +17,8 @@ func (db *DB) MarkPresent(ctx context.Context, sessionID, clientID string) error
 		return err
 	}
 	defer tx.Rollback()
-	var name string
-	var present bool
-	err = tx.QueryRowContext(ctx, `SELECT client_name, present FROM clients WHERE session_id = ? AND client_id = ? AND left_at IS NULL`,
-		sessionID, clientID).Scan(&name, &present)
-	if errors.Is(err, sql.ErrNoRows) {
-		return api.Errorf(api.ECLIENTLEFT, "this client has left the session: join again")
-	} else if err != nil {
+	name, present, err := findStayingClient(ctx, tx, sessionID, clientID)
+	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE clients SET present = 1, last_seen = ? WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
@@ -44,23 +37,21 @@ func (db *DB) MarkPresent(ctx context.Context, sessionID, clientID string) error
 
 // MarkSeen sets last_seen of the given clients to now.
 func (db *DB) MarkSeen(ctx context.Context, clientIDs []string) error {
-	if len(clientIDs) == 0 {
-		return nil
-	}
-	list, _ := json.Marshal(clientIDs)
-	_, err := db.writer.ExecContext(ctx, `UPDATE clients SET last_seen = ? WHERE client_id IN (SELECT value FROM json_each(?))`,
-		api.UnixMilli(db.Now()), string(list))
-	return err
+	return db.stampNow(ctx, `UPDATE clients SET last_seen = ? WHERE client_id IN (SELECT value FROM json_each(?))`, clientIDs)
 }
 
 // TouchSessions records activity in the given sessions.
 func (db *DB) TouchSessions(ctx context.Context, sessionIDs []string) error {
-	if len(sessionIDs) == 0 {
+	return db.stampNow(ctx, `UPDATE sessions SET last_activity = ? WHERE session_id IN (SELECT value FROM json_each(?))`, sessionIDs)
+}
+
+// stampNow runs an update that sets a time to now for a list of ids.
+func (db *DB) stampNow(ctx context.Context, update string, ids []string) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	list, _ := json.Marshal(sessionIDs)
-	_, err := db.writer.ExecContext(ctx, `UPDATE sessions SET last_activity = ? WHERE session_id IN (SELECT value FROM json_each(?))`,
-		api.UnixMilli(db.Now()), string(list))
+	list, _ := json.Marshal(ids)
+	_, err := db.writer.ExecContext(ctx, update, api.UnixMilli(db.Now()), string(list))
 	return err
 }
 

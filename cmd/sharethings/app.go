@@ -48,7 +48,6 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 	}
 	db.Now = cfg.Now
 	hub := sse.NewHub(db, sse.Options{
-		Heartbeat:           cfg.Heartbeat,
 		WriteTimeout:        streamWriteTimeout,
 		MaxSubscribers:      cfg.MaxSubscribers,
 		MaxPerSession:       cfg.MaxSessionSubscribers,
@@ -141,7 +140,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { errc <- a.serve() }()
 	go every(ctx, a.cfg.SweepInterval, a.Sweep)
 	go every(ctx, a.cfg.PresenceCheck, a.ExpirePresence)
-	go a.hub.Run(ctx)
+	go every(ctx, a.cfg.Heartbeat, a.hub.Heartbeat)
 	slog.Info("sharethings listening", "url", a.URL(), "data_dir", a.cfg.DataDir)
 
 	select {

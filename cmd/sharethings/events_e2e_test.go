@@ -142,10 +142,7 @@ func (s *testServer) streamJoin(t *testing.T) (token, clientID string, last int6
 // requireEventTools is requireNodeTools for events.mjs, which needs the eventsource package.
 func requireEventTools(t *testing.T) {
 	t.Helper()
-	requireNodeTools(t)
-	if _, err := os.Stat(filepath.Join(repoRoot, "web", "node_modules", "eventsource", "package.json")); err != nil {
-		t.Fatalf("the eventsource package is not installed (%v): run `make node-deps`", err)
-	}
+	requireNodePackage(t, "eventsource")
 }
 
 // eventsJob is the job events.mjs reads.
@@ -189,17 +186,8 @@ func startEventClient(t *testing.T, name string, job eventsJob, serverLogs func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A hung client is killed shortly before the test binary's deadline, so the failure still
-	// shows its output.
-	ctx := t.Context()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
-		t.Cleanup(cancel)
-	}
 	c := &eventClient{t: t, name: name, lines: make(chan clientLine, 1<<12), logs: serverLogs}
-	c.cmd = exec.CommandContext(ctx, "node", "web/tools/events.mjs")
-	c.cmd.Dir = repoRoot
+	c.cmd = nodeTool(t, "events.mjs")
 	c.cmd.Stderr = &c.stderr
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

@@ -31,13 +31,35 @@ const (
 // missing Node or tus-js-client is an error to fix, not a reason to skip.
 func requireNodeTools(t *testing.T) {
 	t.Helper()
+	requireNodePackage(t, "tus-js-client")
+}
+
+// requireNodePackage fails the test, pointing at make node-deps, when node or one of web/'s
+// packages is missing: CI installs them, so a missing one is a broken setup, not a skip.
+func requireNodePackage(t *testing.T, pkg string) {
+	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatalf("node is not in PATH (%v): install Node.js 18+ and run `make node-deps`", err)
 	}
-	lib := filepath.Join(repoRoot, "web", "node_modules", "tus-js-client", "package.json")
-	if _, err := os.Stat(lib); err != nil {
-		t.Fatalf("tus-js-client is not installed (%v): run `make node-deps`", err)
+	if _, err := os.Stat(filepath.Join(repoRoot, "web", "node_modules", pkg, "package.json")); err != nil {
+		t.Fatalf("%s is not installed (%v): run `make node-deps`", pkg, err)
 	}
+}
+
+// nodeTool prepares one of web/tools/ to run from the repository root. A hung tool is killed
+// shortly before the test binary's deadline, so the failure still shows its output instead of
+// only a goroutine dump.
+func nodeTool(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	ctx := t.Context()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
+		t.Cleanup(cancel)
+	}
+	cmd := exec.CommandContext(ctx, "node", "web/tools/"+script)
+	cmd.Dir = repoRoot
+	return cmd
 }
 
 // uploadJob is the JSON job tus-upload.mjs reads from stdin.
@@ -88,16 +110,7 @@ func startUploader(t *testing.T, job uploadJob) *uploader {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A hung upload is killed shortly before the test binary's deadline, so the failure still
-	// shows the uploader's output instead of only a goroutine dump.
-	ctx := t.Context()
-	if d, ok := t.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
-		t.Cleanup(cancel)
-	}
-	cmd := exec.CommandContext(ctx, "node", "web/tools/tus-upload.mjs")
-	cmd.Dir = repoRoot
+	cmd := nodeTool(t, "tus-upload.mjs")
 	cmd.Stdin = bytes.NewReader(raw)
 	u := &uploader{t: t, events: make(chan uploadEvent, 1<<14)}
 	cmd.Stderr = &u.stderr
