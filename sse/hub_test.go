@@ -24,6 +24,8 @@ type fixture struct {
 	hub    *Hub
 	url    string
 	client string
+	// tokenLife is how long the streams' tokens last.
+	tokenLife time.Duration
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
@@ -33,7 +35,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, db: db}
+	f := &fixture{t: t, db: db, tokenLife: time.Hour}
 	if opts.ReplayPage == 0 {
 		opts = Options{WriteTimeout: time.Second, MaxSubscribers: 100, MaxPerSession: 100, ReplayPage: 3, PollWait: time.Hour, ReconnectRetryDelay: time.Second}
 	}
@@ -50,7 +52,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 		if v := r.Header.Get("Last-Event-ID"); v != "" {
 			last, _ = strconv.ParseInt(v, 10, 64)
 		}
-		err := f.hub.Serve(w, r, Subscription{SessionID: "s1", ClientID: f.client, LastEventID: last, Until: time.Now().Add(time.Hour)})
+		err := f.hub.Serve(w, r, Subscription{SessionID: "s1", ClientID: f.client, LastEventID: last, Until: time.Now().Add(f.tokenLife)})
 		if err != nil {
 			http.Error(w, api.ErrorCode(err), http.StatusServiceUnavailable)
 		}
@@ -284,4 +286,17 @@ func TestPollWakesOnPublish(t *testing.T) {
 func uuidString(b [16]byte) string {
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// TestStreamEndsWhenTheTokenExpires: the client then refreshes its token and reconnects with
+// its Last-Event-ID.
+func TestStreamEndsWhenTheTokenExpires(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.tokenLife = 50 * time.Millisecond
+	s := f.open("")
+	for {
+		if _, err := s.r.ReadString('\n'); err != nil {
+			return // ended, as it should
+		}
+	}
 }
