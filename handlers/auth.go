@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -20,13 +21,13 @@ func ClaimsFrom(ctx context.Context) *Claims {
 
 // bearerToken reads the Authorization header, or the access_token query where allowQuery is
 // set (EventSource and download links cannot set headers).
-func bearerToken(c *gin.Context, allowQuery bool) string {
+func bearerToken(r *http.Request, allowQuery bool) string {
 	// The scheme name is case-insensitive (RFC 9110 §11.1).
-	if scheme, tok, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+	if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(tok)
 	}
 	if allowQuery {
-		return c.Query("access_token")
+		return r.URL.Query().Get("access_token")
 	}
 	return ""
 }
@@ -45,27 +46,32 @@ func (s *Server) requireToken(allowQuery bool) gin.HandlerFunc {
 // authenticate verifies the request's token, and that it is for session sid unless sid is
 // empty, and puts the claims in the request context. On failure it answers and returns nil.
 func (s *Server) authenticate(c *gin.Context, sid string, allowQuery bool) *Claims {
-	raw := bearerToken(c, allowQuery)
-	if raw == "" {
-		abortWithError(c, api.EUNAUTHORIZED, "a session token is required: Authorization: Bearer <token>")
-		return nil
-	}
-	claims, err := s.Tokens.Verify(raw)
+	claims, err := s.verifyToken(c.Request.Context(), bearerToken(c.Request, allowQuery), sid)
 	if err != nil {
 		writeError(c, err)
 		return nil
 	}
-	if sid != "" && claims.SessionID != sid {
-		abortWithError(c, api.EFORBIDDEN, "this token is for another session")
-		return nil
-	}
-	ctx := c.Request.Context()
-	if err := s.Sessions.Authorize(ctx, claims.SessionID, claims.Generation, claims.ClientID()); err != nil {
-		writeError(c, err)
-		return nil
-	}
-	c.Request = c.Request.WithContext(context.WithValue(ctx, claimsKey{}, claims))
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), claimsKey{}, claims))
 	return claims
+}
+
+// verifyToken checks a raw token: signature and expiry, session (unless sid is empty), and
+// that its session generation and client are still current.
+func (s *Server) verifyToken(ctx context.Context, raw, sid string) (*Claims, error) {
+	if raw == "" {
+		return nil, api.Errorf(api.EUNAUTHORIZED, "a session token is required: Authorization: Bearer <token>")
+	}
+	claims, err := s.Tokens.Verify(raw)
+	if err != nil {
+		return nil, err
+	}
+	if sid != "" && claims.SessionID != sid {
+		return nil, api.Errorf(api.EFORBIDDEN, "this token is for another session")
+	}
+	if err := s.Sessions.Authorize(ctx, claims.SessionID, claims.Generation, claims.ClientID()); err != nil {
+		return nil, err
+	}
+	return claims, nil
 }
 
 // validSessionID refuses a malformed session id in the path before anything else sees it.

@@ -25,24 +25,30 @@ var allowedHeaders = strings.Join([]string{
 // origins configured only the embedded web app (same origin) can. Tokens travel in headers,
 // never cookies, so credentials are not allowed.
 func cors(origins []string) gin.HandlerFunc {
-	anyOrigin := slices.Contains(origins, "*")
 	return func(c *gin.Context) {
-		origin := c.GetHeader("Origin")
-		if origin == "" || !(anyOrigin || slices.Contains(origins, origin)) {
-			c.Next()
-			return
-		}
-		h := c.Writer.Header()
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", exposedHeaders)
-		if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", allowedHeaders)
-			h.Set("Access-Control-Max-Age", "600")
+		if allowOrigin(origins, c.Writer.Header(), c.Request) {
 			c.AbortWithStatus(http.StatusNoContent)
 			return
 		}
 		c.Next()
 	}
+}
+
+// allowOrigin sets the CORS headers for an allowed origin and reports whether the request is
+// a preflight, which the caller answers with 204 and nothing else.
+func allowOrigin(origins []string, h http.Header, r *http.Request) (preflight bool) {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !(slices.Contains(origins, "*") || slices.Contains(origins, origin)) {
+		return false
+	}
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Expose-Headers", exposedHeaders)
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", allowedHeaders)
+	h.Set("Access-Control-Max-Age", "600")
+	return true
 }

@@ -17,69 +17,17 @@ type EventsPage struct {
 	NextAfter int64 `json:"nextAfter" example:"42"`
 } //@name EventsPage
 
-// streamEvents godoc
-//
-//	@Summary		The session's events, live (Server-Sent Events) or by long poll
-//	@Description	A stream of `id`/`event`/`data` frames: client.joined, client.left, content.created, content.chunk, content.completed, content.updated, content.deleted, session.cleared, session.expired, session.resync. With Last-Event-ID (header, or lastEventId query for clients that cannot set headers; the header wins) every later event is replayed from the log first, also after a server restart; without, only live events come. Heartbeat comments come at least every heartbeatSeconds. The stream ends when the token expires: refresh it and reconnect with Last-Event-ID. With poll=1 the answer is JSON instead: the events after `after` as soon as there are any, or none after about 25 s.
-//	@ID				streamEvents
-//	@Tags			events
-//	@Produce		text/event-stream
-//	@Produce		json
-//	@Param			sid				path		string	true	"Session id"
-//	@Param			Last-Event-ID	header		integer	false	"the last event id seen"
-//	@Param			lastEventId		query		integer	false	"the last event id seen, when no header can be sent"
-//	@Param			access_token	query		string	false	"session token, for EventSource, which cannot send headers"
-//	@Param			poll			query		integer	false	"1: long-poll form, answers JSON"	Enums(1)
-//	@Param			after			query		integer	false	"long poll: the last event id seen (required with poll=1)"
-//	@Success		200				{object}	EventsPage	"long poll; the stream form answers text/event-stream"
-//	@Failure		400				{object}	Problem		"invalid_request: a malformed event id"
-//	@Failure		401				{object}	Problem		"unauthorized, token_expired, client_left"
-//	@Failure		403				{object}	Problem		"forbidden"
-//	@Failure		503				{object}	Problem		"too_many_subscribers"
-//	@Security		BearerAuth
-//	@Router			/api/v1/sessions/{sid}/events [get]
-func (s *Server) streamEvents(c *gin.Context) {
-	if c.Query("poll") != "" {
-		s.pollEvents(c)
-		return
-	}
-	last, err := lastEventID(c)
-	claims, ctx := s.present(c, err)
-	if claims == nil {
-		return
-	}
-	// The grace before client.left starts when the stream ends.
-	defer s.Presence.MarkSeen(context.WithoutCancel(ctx), []string{claims.ClientID()})
-	err = s.Events.Serve(c.Writer, c.Request, sse.Subscription{
-		SessionID: claims.SessionID, ClientID: claims.ClientID(), LastEventID: last, Until: claims.ExpiresAt.Time,
-	})
-	if err != nil {
-		c.Header("Retry-After", "5")
-		writeError(c, err)
-	}
-}
-
-// present answers a failed parse, or else records that the caller is here (streaming or
-// polling) and returns its claims; nil when it answered.
-func (s *Server) present(c *gin.Context, parseErr error) (*Claims, context.Context) {
-	claims, ctx := ClaimsFrom(c.Request.Context()), c.Request.Context()
-	err := parseErr
-	if err == nil {
-		err = s.Presence.MarkPresent(ctx, claims.SessionID, claims.ClientID())
-	}
-	if err != nil {
-		writeError(c, err)
-		return nil, ctx
-	}
-	return claims, ctx
+// markPresent records that the caller is here, streaming or polling.
+func (s *Server) markPresent(ctx context.Context, claims *Claims) error {
+	return s.Presence.MarkPresent(ctx, claims.SessionID, claims.ClientID())
 }
 
 // lastEventID reads the client's position: the Last-Event-ID header, else the lastEventId
 // query, else none (live only).
-func lastEventID(c *gin.Context) (int64, error) {
-	raw := c.GetHeader("Last-Event-ID")
+func lastEventID(r *http.Request) (int64, error) {
+	raw := r.Header.Get("Last-Event-ID")
 	if raw == "" {
-		raw = c.Query("lastEventId")
+		raw = r.URL.Query().Get("lastEventId")
 	}
 	if raw == "" {
 		return sse.LiveOnly, nil
@@ -95,6 +43,8 @@ func parseEventID(raw string) (int64, error) {
 	return id, nil
 }
 
+// pollEvents answers the long-poll form, GET …/events?poll=1&after=N (documented with the
+// stream form on serveStream).
 func (s *Server) pollEvents(c *gin.Context) {
 	raw, ok := c.GetQuery("after")
 	if !ok || c.Query("poll") != "1" {
@@ -102,8 +52,12 @@ func (s *Server) pollEvents(c *gin.Context) {
 		return
 	}
 	after, err := parseEventID(raw)
-	claims, ctx := s.present(c, err)
-	if claims == nil {
+	claims, ctx := ClaimsFrom(c.Request.Context()), c.Request.Context()
+	if err == nil {
+		err = s.markPresent(ctx, claims)
+	}
+	if err != nil {
+		writeError(c, err)
 		return
 	}
 	events, err := s.Events.Poll(ctx, claims.SessionID, after)

@@ -94,8 +94,12 @@ func (m *requestMetrics) middleware(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.total.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
-	m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+	m.observe(route, c.Request.Method, c.Writer.Status(), start)
+}
+
+func (m *requestMetrics) observe(route, method string, status int, start time.Time) {
+	m.total.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 }
 
 // openAPISpec godoc

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -75,14 +76,23 @@ func ProblemBody(err error) map[string]any {
 	return body
 }
 
-// writeError answers with err as a problem and stops the handler chain. Internal errors are
-// logged with their detail and shown as "internal error".
+// writeError answers with err as a problem and stops the handler chain.
 func writeError(c *gin.Context, err error) {
-	if api.ErrorCode(err) == api.EINTERNAL {
-		slog.ErrorContext(c.Request.Context(), "internal error", "method", c.Request.Method, "route", c.FullPath(), "err", err)
-	}
 	c.Abort()
-	c.Render(ErrorStatus(err), problemRender{body: ProblemBody(err)})
+	writeProblem(c.Writer, c.Request, err)
+}
+
+// writeProblem writes err as a problem+json body. Internal errors are logged with their
+// detail and shown as "internal error".
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if api.ErrorCode(err) == api.EINTERNAL {
+		slog.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", problemContentType)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(ErrorStatus(err))
+	json.NewEncoder(w).Encode(ProblemBody(err))
 }
 
 // abortWithError is writeError for middleware readability.

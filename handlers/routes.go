@@ -24,8 +24,8 @@ func (s *Server) routes(r *gin.Engine, up *uploads) {
 	member.POST("/token", s.refreshToken)
 	member.POST("/leave", s.leaveSession)
 	member.GET("/clients", s.listClients)
-	// EventSource cannot send headers: the stream also takes the token from the query.
-	session.GET("/events", s.requireToken(true), s.streamEvents)
+	// The long-poll form; the stream form is served outside gin (see withStreams).
+	session.GET("/events", s.requireToken(true), s.pollEvents)
 	member.POST("/contents", s.announceContent)
 	member.GET("/contents", s.listContents)
 	member.DELETE("/contents", s.clearContents)

@@ -25,7 +25,7 @@ func TestSpecListsEveryRoute(t *testing.T) {
 	}
 	defer db.Close()
 	s := NewServer(Services{Sessions: db, Contents: db, Uploads: db, Chunks: db}, NewTokens(make([]byte, 32), time.Hour, time.Now), Options{JoinAttemptsPerMinute: 1, JoinFailuresPerMinute: 1}, time.Now)
-	engine, err := s.Handler()
+	engine, err := s.Engine()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,8 +88,17 @@ func NewServer(services Services, tokens *Tokens, opts Options, now api.Clock) *
 	return s
 }
 
-// Handler builds the gin engine with every route.
-func (s *Server) Handler() (*gin.Engine, error) {
+// Handler is the server's HTTP handler: event streams, and the gin engine for the rest.
+func (s *Server) Handler() (http.Handler, error) {
+	engine, err := s.Engine()
+	if err != nil {
+		return nil, err
+	}
+	return s.withStreams(engine), nil
+}
+
+// Engine builds the gin engine with every route.
+func (s *Server) Engine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Path parameters are matched on the escaped path and then unescaped, so "a%2Fb" reaches
@@ -135,11 +144,15 @@ func isWebPath(r *http.Request) bool {
 func logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	slog.InfoContext(c.Request.Context(), "request",
-		"method", c.Request.Method,
-		"path", c.Request.URL.Path,
-		"status", c.Writer.Status(),
+	logRequest(c.Request, c.Writer.Status(), c.Writer.Size(), c.ClientIP(), start)
+}
+
+func logRequest(r *http.Request, status, size int, client string, start time.Time) {
+	slog.InfoContext(r.Context(), "request",
+		"method", r.Method,
+		"path", r.URL.Path,
+		"status", status,
 		"duration_ms", time.Since(start).Milliseconds(),
-		"client", c.ClientIP(),
-		"bytes", max(0, c.Writer.Size()))
+		"client", client,
+		"bytes", max(0, size))
 }

@@ -51,9 +51,10 @@ func TestNoLeakAfterManyDisconnects(t *testing.T) {
 
 // TestStuckSubscriberIsCutOffAndOthersGetEverything: a client that stops reading fills its
 // connection; its writes time out and it is dropped, while a reading client receives every
-// event and no publish waits for either.
+// event and no publish waits for either. The write timeout leaves the reading client, slowed
+// by the race detector on a busy machine, ample time for each write.
 func TestStuckSubscriberIsCutOffAndOthersGetEverything(t *testing.T) {
-	f := newFixture(t, Options{WriteTimeout: 200 * time.Millisecond, MaxSubscribers: 10, MaxPerSession: 10,
+	f := newFixture(t, Options{WriteTimeout: 2 * time.Second, MaxSubscribers: 10, MaxPerSession: 10,
 		ReplayPage: 100, PollWait: time.Hour, ReconnectRetryDelay: time.Second})
 	stuck := openUnread(t, f.url)
 	defer stuck.Close()
