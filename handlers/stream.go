@@ -132,5 +132,11 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (w *statusRecorder) Flush()                      { http.NewResponseController(w.ResponseWriter).Flush() }
+// Flush runs once per event per subscriber: a plain assertion, no controller per call.
+func (w *statusRecorder) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
