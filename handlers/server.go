@@ -71,6 +71,7 @@ type Server struct {
 
 	joinsByAddress    *rateLimiter
 	failuresBySession *rateLimiter
+	detached          *detachedStreams
 }
 
 // NewServer wires a Server; now is the clock for rate limits.
@@ -78,6 +79,7 @@ func NewServer(services Services, tokens *Tokens, opts Options, now api.Clock) *
 	s := &Server{
 		Services:          services,
 		now:               now,
+		detached:          newDetachedStreams(),
 		Tokens:            tokens,
 		Options:           opts,
 		Metrics:           prometheus.NewRegistry(),

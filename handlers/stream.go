@@ -69,44 +69,62 @@ func streamRequest(r *http.Request) (sid string, ok bool) {
 //	@Security		BearerAuth
 //	@Router			/api/v1/sessions/{sid}/events [get]
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, sid string) {
-	start, rec := time.Now(), &statusRecorder{ResponseWriter: w}
-	defer func() {
-		s.requests.observe(streamRoute, r.Method, rec.status, start)
-		client, _, _ := net.SplitHostPort(r.RemoteAddr)
-		logRequest(r, rec.status, rec.size, client, start)
-	}()
+	start := time.Now()
 	allowOrigin(s.Options.CORSOrigins, w.Header(), r)
-	claims, sub, err := s.subscription(r, sid)
+	sub, err := s.subscription(r, sid)
 	if err != nil {
+		rec := &statusRecorder{ResponseWriter: w}
 		if api.ErrorCode(err) == api.ETOOMANYSUBSCRIBERS {
 			w.Header().Set("Retry-After", "5")
 		}
 		writeProblem(rec, r, err)
+		s.logStream(r, rec, start)
 		return
 	}
+	if dw, ctx, stop, ok := s.detached.detach(w, r); ok {
+		go func() {
+			defer stop()
+			s.runStream(dw, r.WithContext(ctx), sub, start)
+		}()
+		return
+	}
+	s.runStream(w, r, sub, start)
+}
+
+// runStream streams the events of an authorized subscription until it ends.
+func (s *Server) runStream(w http.ResponseWriter, r *http.Request, sub sse.Subscription, start time.Time) {
+	rec := &statusRecorder{ResponseWriter: w}
+	defer s.logStream(r, rec, start)
 	// The grace before client.left starts when the stream ends.
-	defer s.Presence.MarkSeen(context.WithoutCancel(r.Context()), []string{claims.ClientID()})
+	defer s.Presence.MarkSeen(context.WithoutCancel(r.Context()), []string{sub.ClientID})
 	if err := s.Events.Serve(rec, r, sub); err != nil {
 		writeProblem(rec, r, err)
 	}
 }
 
+// logStream logs and counts a stream request once it has ended.
+func (s *Server) logStream(r *http.Request, rec *statusRecorder, start time.Time) {
+	s.requests.observe(streamRoute, r.Method, rec.status, start)
+	client, _, _ := net.SplitHostPort(r.RemoteAddr)
+	logRequest(r, rec.status, rec.size, client, start)
+}
+
 // subscription checks a stream request the way the gin routes check theirs (session id, then
 // token, then the position) and records the client's presence.
-func (s *Server) subscription(r *http.Request, sid string) (*Claims, sse.Subscription, error) {
+func (s *Server) subscription(r *http.Request, sid string) (sse.Subscription, error) {
 	if err := api.ValidateSessionID(sid); err != nil {
-		return nil, sse.Subscription{}, err
+		return sse.Subscription{}, err
 	}
 	claims, err := s.verifyToken(r.Context(), bearerToken(r, true), sid)
 	if err != nil {
-		return nil, sse.Subscription{}, err
+		return sse.Subscription{}, err
 	}
 	last, err := lastEventID(r)
 	if err == nil {
 		err = s.markPresent(r.Context(), claims)
 	}
 	sub := sse.Subscription{SessionID: sid, ClientID: claims.ClientID(), LastEventID: last, Until: claims.ExpiresAt.Time}
-	return claims, sub, err
+	return sub, err
 }
 
 // statusRecorder remembers the status and size of a response for logs and metrics, and

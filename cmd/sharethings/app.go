@@ -173,6 +173,7 @@ func (a *App) serve() error {
 func (a *App) close() {
 	a.cancelBase()
 	a.server.Close()
+	a.handlers.CloseStreams() // Shutdown does not wait for streams it no longer holds
 	a.hub.Close()
 	a.db.Close()
 }

@@ -70,6 +70,8 @@ type testServer struct {
 	stop  context.CancelFunc
 	done  chan error
 	logs  *syncBuffer
+	// client sends the helpers' requests; nil means http.DefaultClient.
+	client *http.Client
 }
 
 type syncBuffer struct {
@@ -206,7 +208,11 @@ func (s *testServer) request(t testing.TB, method, target, token string, body []
 
 func (s *testServer) send(t testing.TB, req *http.Request) response {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	client := s.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
