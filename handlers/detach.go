@@ -82,12 +82,15 @@ func (d *detachedStreams) close() {
 
 // detachedWriter is an http.ResponseWriter over a taken-over HTTP/1.x connection. The body is
 // close-delimited (Connection: close, no length, no chunking), so every Write goes to the
-// connection as it is, in one system call together with the head the first time.
+// connection as it is, in one system call together with the head the first time. Like
+// net/http's buffered writer, it fails every write after the first failure: a stream that
+// timed out must not wait out another deadline for each frame still queued for it.
 type detachedWriter struct {
 	conn   net.Conn
 	header http.Header
 	head   []byte // the status line and header, until written
 	status int
+	err    error // the first write error
 }
 
 func (w *detachedWriter) Header() http.Header { return w.header }
@@ -111,24 +114,26 @@ func (w *detachedWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
+	if w.err != nil {
+		return 0, w.err
+	}
 	if w.head == nil {
-		return w.conn.Write(p)
+		n, err := w.conn.Write(p)
+		w.err = err
+		return n, err
 	}
 	headLen, bufs := len(w.head), net.Buffers{w.head, p}
 	n, err := bufs.WriteTo(w.conn)
-	w.head = nil
+	w.head, w.err = nil, err
 	return int(max(0, n-int64(headLen))), err
 }
 
 // Flush sends the head if nothing has been written yet; writes are not buffered.
 func (w *detachedWriter) Flush() {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
+	if w.head == nil && w.status != 0 {
+		return
 	}
-	if w.head != nil {
-		w.conn.Write(w.head)
-		w.head = nil
-	}
+	w.Write(nil)
 }
 
 // SetWriteDeadline lets http.ResponseController bound each write, as it does on net/http's

@@ -20,9 +20,6 @@ import (
 const (
 	// shutdownTimeout bounds how long a stop waits for requests in flight.
 	shutdownTimeout = 10 * time.Second
-	// streamWriteTimeout is how long an event stream may take to accept a frame before the
-	// subscriber is cut off (it resumes with Last-Event-ID).
-	streamWriteTimeout = 10 * time.Second
 	// presenceGrace is how long a client stays present after its stream closes or its last
 	// poll (PROTOCOL §6).
 	presenceGrace = 30 * time.Second
@@ -48,7 +45,7 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 	}
 	db.Now = cfg.Now
 	hub := sse.NewHub(db, sse.Options{
-		WriteTimeout:        streamWriteTimeout,
+		WriteTimeout:        cfg.StreamWriteTimeout,
 		MaxSubscribers:      cfg.MaxSubscribers,
 		MaxPerSession:       cfg.MaxSessionSubscribers,
 		ReplayPage:          500,

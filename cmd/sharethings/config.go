@@ -49,6 +49,9 @@ type Config struct {
 	// PresenceCheck is how often presence is looked at (not a flag: the grace it serves is
 	// fixed by the protocol). Tests that drive the checks themselves stretch both loops.
 	PresenceCheck time.Duration
+	// StreamWriteTimeout is how long an event stream may take to accept a frame before the
+	// subscriber is cut off; it resumes with Last-Event-ID (not a flag: PROTOCOL §6 says 10 s).
+	StreamWriteTimeout time.Duration
 }
 
 // setting is one configuration knob: its flag, its environment variable, its default and how
@@ -97,7 +100,7 @@ func settings() []setting {
 // ParseConfig reads defaults, then SHARETHINGS_* variables, then flags. An error names the
 // setting and the source of the bad value in one line.
 func ParseConfig(args []string, getenv func(string) string) (*Config, error) {
-	cfg := &Config{Now: time.Now, PresenceCheck: 5 * time.Second}
+	cfg := &Config{Now: time.Now, PresenceCheck: 5 * time.Second, StreamWriteTimeout: 10 * time.Second}
 	fs := flag.NewFlagSet("sharethings serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var badFlag error

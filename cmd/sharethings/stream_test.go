@@ -2,15 +2,21 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/textproto"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sharethings/sharethings/api"
 )
 
 // TestStreamHeadOverHTTP1 reads the head of a stream as an HTTP/1.1 client gets it from a
@@ -116,4 +122,99 @@ func TestStreamOverHTTP2(t *testing.T) {
 	srv.stop = nil
 	for lines.Scan() {
 	}
+}
+
+// TestNoLeakAfterManyStreams: 1,000 streams opened and dropped by their clients through the
+// real server leave no goroutine, no descriptor and no subscriber behind.
+func TestNoLeakAfterManyStreams(t *testing.T) {
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	token := srv.session(t)
+	http.DefaultClient.CloseIdleConnections()
+	srv.rawStream(t, token, 0).Close()
+	waitFor(t, "no subscriber", func() bool { return srv.app.hub.Subscribers() == 0 })
+	goroutines, fds := runtime.NumGoroutine(), countOpenFiles(t)
+	for range 1000 {
+		srv.rawStream(t, token, 0).Close()
+	}
+	waitFor(t, "no subscriber", func() bool { return srv.app.hub.Subscribers() == 0 })
+	waitFor(t, "goroutines back at baseline", func() bool { return runtime.NumGoroutine() <= goroutines })
+	waitFor(t, "descriptors back at baseline", func() bool { return countOpenFiles(t) <= fds })
+}
+
+// TestStuckSubscriberIsCutOff: a client that stops reading is dropped once a write has waited
+// the stream write timeout, while a reading client of the same session gets every event.
+func TestStuckSubscriberIsCutOff(t *testing.T) {
+	cfg, clk := testConfig(t)
+	cfg.StreamWriteTimeout = 2 * time.Second
+	srv := startServer(t, cfg, clk)
+	token := srv.session(t)
+	stuck := srv.rawStream(t, token, 4096)
+	defer stuck.Close()
+	reader := srv.rawStream(t, token, 0)
+	defer reader.Close()
+	frames := make(chan sseFrame, 16)
+	go readFrames(t.Context(), reader, frames)
+
+	var ids []string
+	metadata := map[string]any{"iv": "TWyLqsnoByZFZIOi", "data": base64.StdEncoding.EncodeToString(make([]byte, api.MaxMetadataData))}
+	for range 300 { // ~6 MB of events: far more than the stuck client's socket buffers hold
+		it := newItem(t, 100, 65536)
+		body := it.announceBody()
+		body["metadata"] = metadata
+		if r := srv.do(http.MethodPost, "/api/v1/sessions/team-alpha/contents", body, token); r.status != http.StatusCreated {
+			t.Fatalf("announce: %d %s", r.status, r.body)
+		}
+		ids = append(ids, it.id)
+	}
+	for _, id := range ids {
+		for f := range frames {
+			if f.err != nil {
+				t.Fatalf("the reading client's stream ended: %v", f.err)
+			}
+			if f.event == "content.created" {
+				if !strings.Contains(f.data, id) {
+					t.Fatalf("content.created out of order: want %s", id)
+				}
+				break
+			}
+		}
+	}
+	waitFor(t, "the stuck subscriber dropped", func() bool { return srv.app.hub.Subscribers() == 1 })
+}
+
+// rawStream opens the session's stream on a plain connection (with a receive buffer of that
+// many bytes, if not 0) and returns it once the head has been read, positioned at the body.
+func (s *testServer) rawStream(t testing.TB, token string, readBuffer int) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readBuffer > 0 {
+		conn.(*net.TCPConn).SetReadBuffer(readBuffer)
+	}
+	conn.Write([]byte("GET /api/v1/sessions/team-alpha/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n"))
+	// Read the head byte by byte so that nothing of the body is consumed here.
+	var head []byte
+	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+		var b [1]byte
+		if _, err := conn.Read(b[:]); err != nil {
+			t.Fatalf("stream head %q: %v", head, err)
+		}
+		head = append(head, b[0])
+	}
+	if !bytes.HasPrefix(head, []byte("HTTP/1.1 200 ")) {
+		t.Fatalf("stream answered %q", head)
+	}
+	return conn
+}
+
+// countOpenFiles counts this process's file descriptors.
+func countOpenFiles(t testing.TB) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
 }
