@@ -10,6 +10,7 @@ require (
 	github.com/r3labs/sse/v2 v2.10.0
 	github.com/tus/tusd/v2 v2.9.1
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8
+	golang.org/x/term v0.46.0
 	golang.org/x/text v0.42.0
 )
 

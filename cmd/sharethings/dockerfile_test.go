@@ -133,11 +133,15 @@ func TestDockerfile(t *testing.T) {
 }
 
 // TestDockerfileSettingNames checks that every SHARETHINGS_* name in the Dockerfile and the
-// README is a real setting, so a renamed flag cannot leave stale documentation behind.
+// README is a real setting or client variable, so a renamed one cannot leave stale
+// documentation behind.
 func TestDockerfileSettingNames(t *testing.T) {
 	known := map[string]bool{}
 	for _, s := range settings() {
 		known[s.env()] = true
+	}
+	for _, name := range clientEnvironment {
+		known[name] = true
 	}
 	for _, file := range []string{filepath.Join(repoRoot, "Dockerfile"), filepath.Join(repoRoot, "README.md")} {
 		b, err := os.ReadFile(file)

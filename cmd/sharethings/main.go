@@ -1,4 +1,4 @@
-// Command sharethings is the ShareThings server (and, later, its command-line client).
+// Command sharethings is the ShareThings server and its command-line client.
 //
 // With no subcommand, or with "serve", it runs the server with settings from flags and
 // SHARETHINGS_* environment variables. Only this package reads flags and the environment.
@@ -55,6 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	}
+	if _, ok := clientCommands[cmd]; ok {
+		return runClient(cmd, args, cliEnv{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
+	}
 	fmt.Fprintf(stderr, "sharethings: unknown command %q (try: sharethings help)\n", cmd)
 	return 2
 }
@@ -63,6 +66,18 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: sharethings [serve] [flags]   run the server")
 	fmt.Fprintln(w, "       sharethings healthcheck       exit 0 if the local server answers /healthz")
 	fmt.Fprintln(w, "       sharethings version           print the version")
+	fmt.Fprintln(w, "\nClient (sharethings COMMAND -h for each):")
+	fmt.Fprintln(w, "       sharethings send -s SESSION [FILE|DIR|-]...   encrypt and share files or stdin")
+	fmt.Fprintln(w, "       sharethings watch -s SESSION [--dir DIR]      receive every new item (text to stdout)")
+	fmt.Fprintln(w, "       sharethings receive -s SESSION [--dir DIR]    receive the next item, then exit")
+	fmt.Fprintln(w, "       sharethings ls -s SESSION [--json]            list items")
+	fmt.Fprintln(w, "       sharethings get -s SESSION ID [-o FILE]       download one item")
+	fmt.Fprintln(w, "       sharethings rm|pin|unpin -s SESSION ID...     delete, pin or unpin items")
+	fmt.Fprintln(w, "       sharethings fingerprint -s SESSION            print a join body for curl")
+	fmt.Fprintln(w, "  The passphrase comes from SHARETHINGS_PASSPHRASE, --passphrase-file or a prompt;")
+	fmt.Fprintln(w, "  the server from --server or SHARETHINGS_SERVER. Exit codes: 0 ok, 1 failure, 2 usage,")
+	fmt.Fprintln(w, "  3 wrong passphrase or refused token, 4 not found, 5 item failed verification,")
+	fmt.Fprintln(w, "  6 over a server limit, 130 interrupted.")
 	fmt.Fprintln(w, "\nServer settings (flag, environment variable, meaning, default):")
 	PrintSettings(w)
 }
