@@ -50,7 +50,7 @@ func streamRequest(r *http.Request) (sid string, ok bool) {
 // serveStream godoc
 //
 //	@Summary		The session's events, live (Server-Sent Events) or by long poll
-//	@Description	A stream of `id`/`event`/`data` frames: client.joined, client.left, content.created, content.chunk, content.completed, content.updated, content.deleted, session.cleared, session.expired, session.resync. With Last-Event-ID (header, or lastEventId query for clients that cannot set headers; the header wins) every later event is replayed from the log first, also after a server restart; without, only live events come. Heartbeat comments come at least every heartbeatSeconds. The stream ends when the token expires: refresh it and reconnect with Last-Event-ID. With poll=1 the answer is JSON instead: the events after `after` as soon as there are any, or none after about 25 s.
+//	@Description	A stream of `id`/`event`/`data` frames: client.joined, client.left, content.created, content.chunk, content.completed, content.updated, content.deleted, session.cleared, session.expired, session.resync. With Last-Event-ID (header, or lastEventId query for clients that cannot set headers; the header wins) every later event is replayed from the log first, also after a server restart; without, only live events come. Heartbeat comments come at least every heartbeatSeconds. The stream ends a minute before the token expires (at its expiry if less is left): refresh the token then and reconnect with Last-Event-ID. With poll=1 the answer is JSON instead: the events after `after` as soon as there are any, or none after about 25 s.
 //	@ID				streamEvents
 //	@Tags			events
 //	@Produce		text/event-stream
@@ -123,8 +123,23 @@ func (s *Server) subscription(r *http.Request, sid string) (sse.Subscription, er
 	if err == nil {
 		err = s.markPresent(r.Context(), claims)
 	}
-	sub := sse.Subscription{SessionID: sid, ClientID: claims.ClientID(), LastEventID: last, Until: claims.ExpiresAt.Time}
+	until := streamEnd(claims.ExpiresAt.Time, s.now())
+	sub := sse.Subscription{SessionID: sid, ClientID: claims.ClientID(), LastEventID: last, Until: until}
 	return sub, err
+}
+
+// streamRefreshMargin is how long before its token expires a stream ends. An expired token
+// cannot be refreshed, so the stream ends while the client can still refresh and reconnect
+// with Last-Event-ID, without asking for the passphrase again.
+const streamRefreshMargin = time.Minute
+
+// streamEnd is when a stream opened now with a token expiring then ends: a minute before the
+// expiry, or at the expiry when less than that is left.
+func streamEnd(expires, now time.Time) time.Time {
+	if end := expires.Add(-streamRefreshMargin); end.After(now) {
+		return end
+	}
+	return expires
 }
 
 // statusRecorder remembers the status and size of a response for logs and metrics, and

@@ -18,7 +18,7 @@ type Subscription struct {
 	ClientID  string
 	// LastEventID is the last id the client has seen, or LiveOnly.
 	LastEventID int64
-	// Until is when the client's token expires: the stream ends then and the client
+	// Until is when the stream ends, shortly before the client's token expires; the client
 	// reconnects with a fresh token and its Last-Event-ID.
 	Until time.Time
 }
