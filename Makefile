@@ -1,7 +1,7 @@
 # ShareThings build and test entry points. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: run build test test-go node-deps vet fmt-check openapi openapi-test
+.PHONY: run build test test-go test-web node-deps vet fmt-check openapi openapi-test web web-fresh
 
 run: ## run the server with embedded defaults (./data, :8080)
 	$(GO) run ./cmd/sharethings
@@ -9,13 +9,26 @@ run: ## run the server with embedded defaults (./data, :8080)
 build: ## build the sharethings binary into ./bin
 	CGO_ENABLED=1 $(GO) build -o bin/sharethings ./cmd/sharethings
 
-test: fmt-check vet test-go openapi-test ## every test: formatting, vet, Go tests with -race, spec freshness
+test: fmt-check vet test-web web-fresh test-go openapi-test ## every test: formatting, vet, web unit tests, build freshness, Go tests with -race (browser end-to-end included), spec freshness
 
 test-go: node-deps
 	$(GO) test -race -count=1 ./...
 
-node-deps: ## install web/'s locked npm packages (the tus end-to-end tests run tus-js-client)
+node-deps: ## install web/'s locked npm packages (the app's build and tests, and the Node clients the Go end-to-end tests run)
 	cd web && npm ci --no-audit --no-fund
+
+web: node-deps ## rebuild the browser app into web/dist (committed, embedded into the binary) and its API types from openapi/openapi.json
+	cd web && npm run gen:api && npm run build
+
+test-web: node-deps ## the web app's type check and unit tests (Vitest)
+	cd web && npm run typecheck && npm test
+
+web-fresh: node-deps ## fail if web/dist or the generated API types are not what the sources build
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && cd web && \
+	npx openapi-typescript ../openapi/openapi.json -o $$tmp/schema.d.ts >/dev/null && \
+	cmp -s $$tmp/schema.d.ts src/api/schema.d.ts || { echo "web/src/api/schema.d.ts is stale: run make web"; exit 1; }; \
+	npx vite build --logLevel warn --outDir $$tmp/dist --emptyOutDir && \
+	diff -r $$tmp/dist dist >/dev/null || { echo "web/dist is stale: run make web and commit web/dist"; exit 1; }
 
 vet:
 	$(GO) vet ./...

@@ -30,6 +30,12 @@ func requireNodePackage(t *testing.T, pkg string) {
 // shortly before the test binary's deadline, so the failure still shows its output instead of
 // only a goroutine dump.
 func nodeTool(t *testing.T, script string) *exec.Cmd {
+	return nodeScript(t, "web/tools/"+script)
+}
+
+// nodeScript prepares a Node script of the repository (a path from its root) to run from the
+// root with args.
+func nodeScript(t *testing.T, path string, args ...string) *exec.Cmd {
 	t.Helper()
 	ctx := t.Context()
 	if d, ok := t.Deadline(); ok {
@@ -37,7 +43,7 @@ func nodeTool(t *testing.T, script string) *exec.Cmd {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-10*time.Second))
 		t.Cleanup(cancel)
 	}
-	cmd := exec.CommandContext(ctx, "node", "web/tools/"+script)
+	cmd := exec.CommandContext(ctx, "node", append([]string{path}, args...)...)
 	cmd.Dir = repoRoot
 	return cmd
 }
