@@ -2,6 +2,14 @@
 // Paste and drop work anywhere on the page (usePasteDrop); this box says so.
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { Icon } from './ui'
+import { loadPatchSize, savePatchSize } from './names'
+
+// Request sizes a user behind a proxy with a body limit can pick; 0: one request per chunk.
+const PATCH_SIZES = [
+  { bytes: 0, label: 'Whole chunks' },
+  { bytes: 1 << 20, label: '1 MiB requests' },
+  { bytes: 256 << 10, label: '256 KiB requests' },
+]
 
 interface Props {
   onText(text: string): void
@@ -47,6 +55,12 @@ export function ShareBox({ onText, onFiles }: Props) {
               if (files.length) onFiles(files)
             }} />
         </label>
+        <label className="visually-hidden" htmlFor={`${id}-patch`}>Upload request size</label>
+        <select id={`${id}-patch`} data-testid="patch-size" className="patch-size" defaultValue={loadPatchSize() ?? 0}
+          title="Smaller requests get through proxies that limit request bodies"
+          onChange={(e) => savePatchSize(Number(e.currentTarget.value) || undefined)}>
+          {PATCH_SIZES.map((p) => <option key={p.bytes} value={p.bytes}>{p.label}</option>)}
+        </select>
         <p id={`${id}-hint`} className="help hint">
           <kbd>Ctrl</kbd>+<kbd>Enter</kbd> shares. Paste or drop files anywhere.
         </p>

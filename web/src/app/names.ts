@@ -8,6 +8,7 @@ export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 const NAME_KEY = 'sharethings.clientName'
 const RECENT_KEY = 'sharethings.recent'
 const MAX_RECENT = 6
+const PATCH_SIZE_KEY = 'sharethings.patchSize'
 
 /** Two words and two digits, e.g. "amber-river-42": easy to read aloud, 22 bits. */
 export function randomSessionId(): string {
@@ -45,6 +46,19 @@ function write(key: string, value: string): void {
   } catch {
     // Storage is a convenience; the app works without it.
   }
+}
+
+/**
+ * The largest upload request body, for proxies that limit request bodies; undefined sends
+ * each encrypted chunk in one request.
+ */
+export function loadPatchSize(): number | undefined {
+  const n = Number(read(PATCH_SIZE_KEY))
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
+export function savePatchSize(bytes: number | undefined): void {
+  write(PATCH_SIZE_KEY, bytes ? String(bytes) : '')
 }
 
 export function loadClientName(): string {

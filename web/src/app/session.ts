@@ -5,7 +5,7 @@ import type { SessionKeys } from '../crypto'
 // From lib/session rather than lib/items, so the home page's bundle does not carry the upload code.
 import type { Ctx } from '../lib/items'
 import { joinSession, rejoinRemembered, type Joined } from '../lib/session'
-import { addRecent } from './names'
+import { addRecent, loadPatchSize } from './names'
 
 export interface ActiveSession {
   sessionId: string
@@ -74,7 +74,15 @@ export async function rejoin(sessionId: string, clientName: string): Promise<Act
 }
 
 export function contextOf(s: ActiveSession): Ctx {
-  return { api: s.api, keys: s.keys, config: s.config }
+  return {
+    api: s.api,
+    keys: s.keys,
+    config: s.config,
+    // Read at each upload, so a change in the share box applies to the next one.
+    get patchSize() {
+      return loadPatchSize()
+    },
+  }
 }
 
 /**
