@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,4 +205,41 @@ func writeRandomFile(b *testing.B, path string, size int) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkBrowserShare100MiB times sharing a 100 MiB file from one browser to another through
+// the real server: A's browser reads, encrypts and uploads it; B is notified, downloads and
+// decrypts it, and the saved file is checked by SHA-256 (web/e2e/timing.mjs, Debian's
+// Chromium).
+//
+//	go test -run '^$' -bench BrowserShare -benchtime 1x ./cmd/sharethings
+func BenchmarkBrowserShare100MiB(b *testing.B) {
+	cfg, clk := benchConfig(b)
+	srv := startServer(b, cfg, clk)
+	file := filepath.Join(b.TempDir(), "hundred.bin")
+	writeRandomFile(b, file, 100<<20)
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var upload, download, total float64 // milliseconds, as the scenario measures them in the browsers
+	for b.Loop() {
+		cmd := exec.Command("node", "web/e2e/timing.mjs", "--url", srv.url, "--file", file, "--sha256", sha256Hex(raw))
+		cmd.Dir = repoRoot
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("timing.mjs: %v\n%s", err, out)
+		}
+		var t struct{ UploadAndNotifyMs, DownloadMs, TotalMs float64 }
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, `"step":"timing"`) {
+				json.Unmarshal([]byte(line), &t)
+			}
+		}
+		upload, download, total = upload+t.UploadAndNotifyMs, download+t.DownloadMs, total+t.TotalMs
+	}
+	n := float64(b.N) * 1000
+	b.ReportMetric(upload/n, "upload+notify_s")
+	b.ReportMetric(download/n, "download+decrypt_s")
+	b.ReportMetric(total/n, "share_s")
 }

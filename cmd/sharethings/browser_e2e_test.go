@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -54,4 +55,45 @@ func TestBrowserShare(t *testing.T) {
 	cfg, clk := testConfig(t)
 	srv := startServer(t, cfg, clk)
 	runScenario(t, "share.mjs", "--url", srv.url, "--shots", screenshotDir(t))
+}
+
+// TestBrowserUploadResumesAfterNetworkCut: upload requests are refused for a while in the
+// middle of an upload (Playwright blocks the route, then restores it); the upload continues
+// from the offset it had reached rather than starting over, and arrives intact.
+func TestBrowserUploadResumesAfterNetworkCut(t *testing.T) {
+	requireBrowser(t)
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	runScenario(t, "resume.mjs", "--url", srv.url)
+}
+
+// TestBrowserCLIInterop: what the CLI sends, the browser shows and downloads byte-identical;
+// what the browser sends, the CLI receives byte-identical.
+func TestBrowserCLIInterop(t *testing.T) {
+	requireBrowser(t)
+	bin := buildBinary(t)
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	c := newCLI(t, bin, srv.url)
+	dir, inbox := t.TempDir(), t.TempDir()
+	sent := make([]byte, 3<<20+1)
+	seededRand(6).Read(sent)
+	os.WriteFile(filepath.Join(dir, "from-cli.bin"), sent, 0o600)
+	c.mustRun(strings.NewReader("hello from the CLI\n"), "send", "-s", "interop")
+	c.mustRun(nil, "send", "-s", "interop", filepath.Join(dir, "from-cli.bin"))
+	watcher := c.start("watch", "-s", "interop", "--dir", inbox)
+	waitFor(t, "the watcher to start", func() bool { return strings.Contains(watcher.stderr.String(), "watching") })
+
+	out := filepath.Join(dir, "from-browser.bin")
+	runScenario(t, "interop.mjs", "--url", srv.url, "--session", "interop", "--passphrase", cliPassphrase,
+		"--file", "from-cli.bin", "--sha256", sha256Hex(sent), "--out", out)
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := filepath.Join(inbox, "from-browser.bin")
+	waitFor(t, "the CLI to receive the browser's file", func() bool { _, err := os.Stat(received); return err == nil })
+	if got, _ := os.ReadFile(received); !bytes.Equal(got, want) {
+		t.Fatalf("the CLI received %d bytes, the browser sent %d: they differ", len(got), len(want))
+	}
 }

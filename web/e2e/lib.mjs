@@ -40,6 +40,7 @@ export async function newPage(browser, opts = {}) {
     // Chromium logs every 4xx answer; the protocol gives two on purpose: 404 for a session
     // that does not exist yet, 401 for a wrong passphrase. Neither is an app error.
     if (/^Failed to load resource: the server responded with a status of 40[14]/.test(m.text())) return
+    if (expectedConsole.some((re) => re.test(m.text()))) return
     problems.push(`console ${m.type()}: ${m.text()}`)
   })
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
@@ -49,8 +50,20 @@ export async function newPage(browser, opts = {}) {
 /** Console errors and page errors seen so far; a scenario fails if any remain at its end. */
 export const problems = []
 
+/** Console messages a scenario causes on purpose (a cut network logs failed requests). */
+export const expectedConsole = []
+
 export function step(name, fields = {}) {
   console.log(JSON.stringify({ step: name, ...fields }))
+}
+
+/** Waits until cond() holds, checking every 20 ms, or fails after timeoutMs. */
+export async function until(what, cond, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
 }
 
 export function sha256(buf) {
