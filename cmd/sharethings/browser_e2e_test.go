@@ -97,3 +97,12 @@ func TestBrowserCLIInterop(t *testing.T) {
 		t.Fatalf("the CLI received %d bytes, the browser sent %d: they differ", len(got), len(want))
 	}
 }
+
+// TestBrowserFallbackAndUploadControls: with event streams refused, the app switches to long
+// polling by itself and still receives; uploads can be paused, resumed and cancelled.
+func TestBrowserFallbackAndUploadControls(t *testing.T) {
+	requireBrowser(t)
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	runScenario(t, "controls.mjs", "--url", srv.url)
+}

@@ -66,6 +66,17 @@ export async function until(what, cond, timeoutMs = 30_000) {
   }
 }
 
+/**
+ * Makes every upload request of page wait ms before it goes out, as on a slow uplink, so a
+ * scenario can act in the middle of an upload on a fast loopback.
+ */
+export async function slowUploads(page, ms) {
+  await page.route('**/api/v1/uploads**', async (route) => {
+    await new Promise((r) => setTimeout(r, ms))
+    await route.fallback()
+  })
+}
+
 export function sha256(buf) {
   return createHash('sha256').update(buf).digest('hex')
 }

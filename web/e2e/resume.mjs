@@ -5,7 +5,7 @@
 //
 //   node e2e/resume.mjs --url http://127.0.0.1:PORT
 import { randomBytes } from 'node:crypto'
-import { options, run, newPage, join, waitLive, step, sha256, downloadedSHA256, until, expectedConsole } from './lib.mjs'
+import { options, run, newPage, join, waitLive, step, sha256, downloadedSHA256, until, expectedConsole, slowUploads } from './lib.mjs'
 
 const opts = options()
 const session = `resume-${randomBytes(3).toString('hex')}`
@@ -18,6 +18,7 @@ run(async (browser) => {
   await join(b, opts.url, { session, name: 'Bob', passphrase: opts.passphrase })
   await waitLive(b)
   await a.getByTestId('patch-size').selectOption(String(256 << 10))
+  await slowUploads(a, 40) // 48 requests: the cut lands in the middle on a fast loopback
 
   const patches = [] // {url, offset} of every PATCH the page sent
   let creations = 0
@@ -33,14 +34,15 @@ run(async (browser) => {
 
   let refused = 0
   expectedConsole.push(/net::ERR_INTERNET_DISCONNECTED/)
-  await a.route('**/api/v1/uploads**', (route) => {
+  const refuse = (route) => {
     refused++
     return route.abort('internetdisconnected')
-  })
+  }
+  await a.route('**/api/v1/uploads**', refuse)
   const cut = patches.at(-1)
   await until('the upload to retry twice while cut off', () => refused >= 2, 60_000)
   const beforeRestore = patches.length
-  await a.unrouteAll()
+  await a.unroute('**/api/v1/uploads**', refuse)
   step('cut', { at: cut.offset, refused })
 
   const card = b.locator('[data-testid="item"][data-complete="true"]', { has: b.getByTestId('item-name').filter({ hasText: 'resumed.bin' }) })
