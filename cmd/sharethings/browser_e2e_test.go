@@ -106,3 +106,16 @@ func TestBrowserFallbackAndUploadControls(t *testing.T) {
 	srv := startServer(t, cfg, clk)
 	runScenario(t, "controls.mjs", "--url", srv.url)
 }
+
+// TestBrowserStreamsLargeDownloadsToDisk: a 210 MiB item (over the size the app holds in
+// memory) is decrypted chunk by chunk into the file the user picked.
+func TestBrowserStreamsLargeDownloadsToDisk(t *testing.T) {
+	requireBrowser(t)
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	file := filepath.Join(t.TempDir(), "large.bin")
+	data := make([]byte, 210<<20)
+	seededRand(210).Read(data)
+	os.WriteFile(file, data, 0o600)
+	runScenario(t, "large.mjs", "--url", srv.url, "--file", file, "--sha256", sha256Hex(data))
+}
