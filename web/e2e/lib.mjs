@@ -17,6 +17,7 @@ export function options() {
       file: { type: 'string' },
       sha256: { type: 'string' },
       out: { type: 'string' },
+      protocol: { type: 'string' },
     },
   })
   if (!values.url) throw new Error('--url is required')
@@ -33,7 +34,8 @@ export async function launch() {
 
 /** A browser context that fails the scenario on any console error or page error. */
 export async function newPage(browser, opts = {}) {
-  const context = await browser.newContext({ acceptDownloads: true, ...opts })
+  // The HTTPS tests put a proxy with a self-signed certificate in front of the server.
+  const context = await browser.newContext({ acceptDownloads: true, ignoreHTTPSErrors: true, ...opts })
   const page = await context.newPage()
   page.on('console', (m) => {
     if (m.type() !== 'error' && m.type() !== 'warning') return

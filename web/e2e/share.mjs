@@ -15,6 +15,11 @@ run(async (browser) => {
   const a = await newPage(browser, { colorScheme: 'light', viewport: { width: 1280, height: 900 } })
   const b = await newPage(browser, { colorScheme: 'dark', viewport: { width: 1280, height: 900 } })
   await a.goto(opts.url)
+  if (opts.protocol) {
+    const got = await a.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol)
+    if (got !== opts.protocol) throw new Error(`the page came over ${got}, want ${opts.protocol}`)
+    step('protocol', { protocol: got })
+  }
   await screenshot(a, opts.shots, 'home-light')
   await b.goto(opts.url)
   await screenshot(b, opts.shots, 'home-dark')
