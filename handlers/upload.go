@@ -107,6 +107,10 @@ func (u *uploads) gate(c *gin.Context) {
 	if id != "" && !u.ownUpload(c, claims, id) {
 		return
 	}
+	if err := u.checkBody(c, method, id); err != nil {
+		writeError(c, err)
+		return
+	}
 	if method == http.MethodPost {
 		if err := u.checkLength(c.GetHeader("Upload-Length")); err != nil {
 			writeError(c, err)
@@ -164,6 +168,42 @@ func (u *uploads) ownUpload(c *gin.Context, claims *Claims, id string) bool {
 		return false
 	}
 	return true
+}
+
+// checkBody refuses a body that could run past the end of its upload before tusd reads any
+// of it: tusd creates the upload (POST) or stores what fits (PATCH) before it notices the
+// excess, so such a request would be answered 413 yet leave an upload behind or even record
+// the chunk. A body must therefore come with its Content-Length, and fit.
+func (u *uploads) checkBody(c *gin.Context, method, id string) error {
+	r := c.Request
+	if method != http.MethodPost && method != http.MethodPatch {
+		return nil
+	}
+	if r.ContentLength < 0 {
+		return api.Errorf(api.EINVALID, "send the chunk's bytes with a Content-Length")
+	}
+	room, err := u.room(c, method, id)
+	if err != nil || r.ContentLength <= room {
+		return nil // tusd's own checks answer malformed headers and unknown uploads
+	}
+	return api.Errorf(api.ETOOLARGE, "the body is %d bytes, more than the %d the upload has left", r.ContentLength, room)
+}
+
+// room is how many bytes a creation or PATCH may carry: the upload's length, or what is left
+// of it after Upload-Offset.
+func (u *uploads) room(c *gin.Context, method, id string) (int64, error) {
+	if method == http.MethodPost {
+		return parseUint(c.GetHeader("Upload-Length"))
+	}
+	offset, err := parseUint(c.GetHeader("Upload-Offset"))
+	if err != nil {
+		return 0, err
+	}
+	up, err := u.s.Uploads.FindUpload(c.Request.Context(), id)
+	if err != nil {
+		return 0, err
+	}
+	return up.Size - offset, nil
 }
 
 func (u *uploads) checkLength(raw string) error {
