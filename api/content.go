@@ -9,6 +9,8 @@ import (
 const (
 	ChunkOverhead   = FingerprintIVLen + GCMTagBytes // iv || ciphertext || tag
 	MaxMetadataData = 16 << 10
+	// MaxChunks bounds an item's chunk count, and so every chunk index a request may name.
+	MaxChunks = 1 << 30
 )
 
 // Sealed is an AES-GCM encrypted blob and its IV: the encrypted metadata of an item.
@@ -68,7 +70,7 @@ func (c *Content) ValidateCounts(maxChunkSize int) error {
 	if c.ChunkSize < MinChunkSize || c.ChunkSize > maxChunkSize {
 		return Errorf(EINVALID, "chunkSize must be from %d to %d", MinChunkSize, maxChunkSize)
 	}
-	if c.TotalChunks < 1 || c.TotalChunks > 1<<30 {
+	if c.TotalChunks < 1 || c.TotalChunks > MaxChunks {
 		return Errorf(EINVALID, "totalChunks must be at least 1")
 	}
 	n := int64(c.TotalChunks)

@@ -33,7 +33,7 @@ func IsUUID(s string) bool { return uuidPattern.MatchString(s) }
 // ParseChunkIndex parses a decimal chunk index with no sign and no leading zeros.
 func ParseChunkIndex(s string) (int, error) {
 	bad := Errorf(EINVALID, "chunk index must be a decimal number without sign or leading zeros")
-	if s == "" || len(s) > 9 || (len(s) > 1 && s[0] == '0') {
+	if s == "" || len(s) > 10 || (len(s) > 1 && s[0] == '0') {
 		return 0, bad
 	}
 	for _, r := range s {
@@ -42,8 +42,8 @@ func ParseChunkIndex(s string) (int, error) {
 		}
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, bad
+	if err != nil || n >= MaxChunks {
+		return 0, bad // no item has a chunk there
 	}
 	return n, nil
 }

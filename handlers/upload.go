@@ -86,13 +86,21 @@ func (u *uploads) mount(v1 *gin.RouterGroup) {
 // an upload of the caller's own session; everything else (termination, also through
 // X-HTTP-Method-Override, and downloads) is refused before tusd sees it.
 func (u *uploads) gate(c *gin.Context) {
+	// The gate must judge the method tusd will run. tusd honours X-HTTP-Method-Override on
+	// POST only: on any other request the header would make the gate judge one method while
+	// tusd runs another (a PATCH claiming to be OPTIONS skipped authentication), so it is
+	// refused there.
 	method := c.Request.Method
-	if o := c.GetHeader("X-HTTP-Method-Override"); o != "" {
-		method = strings.ToUpper(o)
+	override := c.GetHeader("X-HTTP-Method-Override")
+	if override != "" && method == http.MethodPost {
+		method = strings.ToUpper(override)
 	}
 	id := strings.TrimPrefix(c.Param("any"), "/")
 	switch {
-	case method == http.MethodOptions:
+	case override != "" && c.Request.Method != http.MethodPost:
+		abortWithError(c, api.EMETHODNOTALLOWED, "X-HTTP-Method-Override is honoured on POST only")
+		return
+	case method == http.MethodOptions && c.Request.Method == http.MethodOptions:
 		c.Next()
 		return
 	case method == http.MethodPost && id == "", (method == http.MethodHead || method == http.MethodPatch) && id != "":
@@ -374,6 +382,40 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// RecoverUploads settles the unfinished uploads a stopped or killed server left, before it
+// serves: those whose .info tusd cannot read are removed first (see dropUnreadable), then
+// SweepUploads settles the rest.
+func (s *Server) RecoverUploads(ctx context.Context) error {
+	pending, err := s.Uploads.ListUploads(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, up := range pending {
+		errs = append(errs, s.uploads.dropUnreadable(ctx, up))
+	}
+	return errors.Join(append(errs, s.SweepUploads(ctx))...)
+}
+
+// dropUnreadable removes an upload whose .info tusd cannot read. tusd writes the .info while
+// it creates the upload, before it answers; a process killed in the middle leaves it empty or
+// cut, and tusd would then answer 500 to every HEAD and PATCH, while new creations for the
+// chunk would be sent to that upload. Nothing of it was acknowledged (its creation was never
+// answered), so it is forgotten and the client's next creation starts the chunk afresh. Only
+// called before serving: a creation in flight could otherwise look the same.
+func (u *uploads) dropUnreadable(ctx context.Context, up *api.Upload) error {
+	_, err := u.store.GetUpload(ctx, up.ID)
+	var cut *json.SyntaxError
+	if !errors.As(err, &cut) {
+		return nil // readable, gone, or failing for another reason: not this case
+	}
+	path, err := u.s.Chunks.ChunkPath(up.SessionID, up.ContentID, up.Index)
+	if err != nil {
+		return err
+	}
+	return u.remove(ctx, up, path)
+}
+
 // SweepUploads settles unfinished uploads, at start-up and then periodically: one whose bytes
 // are all there is recorded (the process died between the last byte and the commit, or a
 // recording failed), and one untouched for UploadExpiry is removed with its partial bytes.
@@ -402,6 +444,11 @@ func (u *uploads) settle(ctx context.Context, up *api.Upload, stale time.Time) e
 	case up.CreatedAt.After(stale) || statErr == nil && st.ModTime().After(stale):
 		return nil // still in progress, or resumable for a while yet
 	}
+	return u.remove(ctx, up, path)
+}
+
+// remove deletes an unfinished upload: its partial chunk file, its .info and its row.
+func (u *uploads) remove(ctx context.Context, up *api.Upload, path string) error {
 	for _, p := range []string{path, filepath.Join(u.s.Chunks.UploadDir(), up.ID+".info")} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -145,13 +145,15 @@ func parseContentRange(v string) (start, total int64, ok bool) {
 		return 0, 0, false
 	}
 	rng, size, ok := strings.Cut(spec, "/")
-	first, _, ok2 := strings.Cut(rng, "-")
+	first, last, ok2 := strings.Cut(rng, "-")
 	if !ok || !ok2 {
 		return 0, 0, false
 	}
 	start, err1 := strconv.ParseInt(first, 10, 64)
-	total, err2 := strconv.ParseInt(size, 10, 64)
-	return start, total, err1 == nil && err2 == nil
+	end, err2 := strconv.ParseInt(last, 10, 64)
+	total, err3 := strconv.ParseInt(size, 10, 64)
+	valid := err1 == nil && err2 == nil && err3 == nil && start >= 0 && end >= start && total > end
+	return start, total, valid
 }
 
 // hashingWriter writes to the caller's writer and hashes what it accepted. It keeps the

@@ -56,8 +56,9 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 	app := &App{cfg: cfg, db: db, hub: hub}
 	handler, err := app.handler()
 	if err == nil {
-		// Chunks whose last byte landed just before a crash are recorded before anyone asks.
-		err = app.handlers.SweepUploads(ctx)
+		// Chunks whose last byte landed just before a crash are recorded before anyone asks,
+		// and uploads whose creation a crash cut short are forgotten.
+		err = app.handlers.RecoverUploads(ctx)
 	}
 	if err == nil {
 		app.listener, err = net.Listen("tcp", cfg.Addr)

@@ -268,14 +268,14 @@ func (h *hostile) chunkIndexCases() []hostileCase {
 	var cases []hostileCase
 	for _, ix := range []struct{ name, escaped string }{
 		{"Negative", "-1"}, {"LeadingZero", "01"}, {"Plus", "+1"}, {"Exponent", "1e3"},
-		{"Huge", "99999999999999999999"}, {"TenDigits", "1000000000"}, {"Hex", "0x1"}, {"Decimal", "1.0"},
+		{"Huge", "99999999999999999999"}, {"PastMaxChunks", "1073741824"}, {"Hex", "0x1"}, {"Decimal", "1.0"},
 		{"Space", "%201"}, {"FullwidthDigit", url.PathEscape("１")}, {"DotDot", ".."},
 	} {
 		cases = append(cases, hostileCase{"ChunkIndex" + ix.name, 400, "invalid_request", h.call(http.MethodGet, base+ix.escaped, h.alpha, nil)})
 	}
 	return append(cases,
 		hostileCase{"ChunkIndexOutOfRange", 400, "chunk_out_of_range", h.call(http.MethodGet, base+"2", h.alpha, nil)},
-		hostileCase{"ChunkIndexNineDigits", 400, "chunk_out_of_range", h.call(http.MethodGet, base+"999999999", h.alpha, nil)},
+		hostileCase{"ChunkIndexLastPossible", 400, "chunk_out_of_range", h.call(http.MethodGet, base+"1073741823", h.alpha, nil)},
 		hostileCase{"ChunkNotStored", 404, "not_found", h.call(http.MethodGet, base+"0", h.alpha, nil)},
 		hostileCase{"ChunkOfUnknownContent", 404, "content_not_found", h.call(http.MethodGet, alphaPath+"/contents/"+newUUID()+"/chunks/0", h.alpha, nil)},
 	)

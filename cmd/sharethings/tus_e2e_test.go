@@ -9,6 +9,9 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -282,4 +285,38 @@ func TestTusRefusesWithProblems(t *testing.T) {
 		}
 		srv.requireDownloads(t, alpha, it)
 	})
+}
+
+// TestUploadWithCutInfoIsForgottenAtStart: a server killed while tusd writes a new upload's
+// .info leaves it empty. That creation was never answered, so nothing of it was acknowledged;
+// at the next start the upload is forgotten, so HEAD answers 404 (not 500 forever) and a new
+// creation for the chunk succeeds (instead of being sent back to the broken upload).
+func TestUploadWithCutInfoIsForgottenAtStart(t *testing.T) {
+	cfg, clk := testConfig(t)
+	srv := startServer(t, cfg, clk)
+	token := srv.session(t)
+	it := newItem(t, 100, 64*kiB)
+	srv.requireAnnounce(t, token, it)
+	created := srv.tusCreate(t, token, "team-alpha", it.id, 0, int64(len(it.blobs[0])), nil)
+	if created.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", created.status, created.body)
+	}
+	location := created.header.Get("Location")
+	id := strings.TrimPrefix(location, srv.url+uploadPath)
+
+	srv.shutdown()
+	if err := os.Truncate(filepath.Join(cfg.DataDir, "uploads", id+".info"), 0); err != nil {
+		t.Fatal(err)
+	}
+	srv = srv.restart()
+	head := srv.request(t, http.MethodHead, srv.url+uploadPath+id, token, nil, "Tus-Resumable", "1.0.0")
+	if head.status != http.StatusNotFound {
+		t.Fatalf("HEAD on the cut upload: %d, want 404", head.status)
+	}
+	if r := srv.postChunk(t, token, "team-alpha", it, 0); r.status != http.StatusCreated {
+		t.Fatalf("a new upload of the chunk: %d %s", r.status, r.body)
+	}
+	if !srv.completeInDB(t, it.id) {
+		t.Fatal("the item is not complete after the new upload")
+	}
 }
