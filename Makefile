@@ -42,6 +42,27 @@ openapi: ## regenerate openapi/swagger.json and openapi/openapi.json from the sw
 openapi-test: ## fail if the committed specs are stale or invalid
 	cd openapi/gen && $(GO) test -count=1 ./...
 
+FUZZTIME ?= 1m
+FUZZPKGS ?= ./api ./api/e2ee ./api/client ./handlers ./sse ./storage
+SOAK ?= 60s
+LOAD ?= 60s
+
+.PHONY: fuzz soak load
+fuzz: ## run every fuzz target for FUZZTIME each (default 1m; go test -fuzz takes one target at a time)
+	@failed=; for pkg in $(FUZZPKGS); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg || failed="$$failed $$pkg:$$t"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz failures:$$failed"; exit 1; fi
+
+soak: ## crash-and-restart soak of the real binary for SOAK (default 60s): SIGKILLs under uploads and streams
+	SHARETHINGS_SOAK=$(SOAK) $(GO) test -count=1 -run '^TestCrashRestartSoak$$' -timeout 30m -v ./cmd/sharethings
+
+load: ## TestConcurrentLoad for LOAD (default 60s) instead of the 8 s it runs in make test
+	SHARETHINGS_LOAD=$(LOAD) $(GO) test -race -count=1 -run '^TestConcurrentLoad$$' -timeout 30m -v ./cmd/sharethings
+
 .PHONY: bench-events
 bench-events: ## fan-out benchmark: ShareThings vs bare r3labs at 1..10000 subscribers
 	$(GO) run ./cmd/sharethings-load -subscribers 1,100,1000,10000 -events 200 -interval 20ms -in-flight 1 -clients 100
