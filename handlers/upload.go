@@ -12,11 +12,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tus/tusd/v2/pkg/filestore"
@@ -380,79 +378,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// RecoverUploads settles the unfinished uploads a stopped or killed server left, before it
-// serves: those whose .info tusd cannot read are removed first (see dropUnreadable), then
-// SweepUploads settles the rest.
-func (s *Server) RecoverUploads(ctx context.Context) error {
-	pending, err := s.Uploads.ListUploads(ctx)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, up := range pending {
-		errs = append(errs, s.uploads.dropUnreadable(ctx, up))
-	}
-	return errors.Join(append(errs, s.SweepUploads(ctx))...)
-}
-
-// dropUnreadable removes an upload whose .info tusd cannot read. tusd writes the .info while
-// it creates the upload, before it answers; a process killed in the middle leaves it empty or
-// cut, and tusd would then answer 500 to every HEAD and PATCH, while new creations for the
-// chunk would be sent to that upload. Nothing of it was acknowledged (its creation was never
-// answered), so it is forgotten and the client's next creation starts the chunk afresh. Only
-// called before serving: a creation in flight could otherwise look the same.
-func (u *uploads) dropUnreadable(ctx context.Context, up *api.Upload) error {
-	_, err := u.store.GetUpload(ctx, up.ID)
-	var cut *json.SyntaxError
-	if !errors.As(err, &cut) {
-		return nil // readable, gone, or failing for another reason: not this case
-	}
-	path, err := u.s.Chunks.ChunkPath(up.SessionID, up.ContentID, up.Index)
-	if err != nil {
-		return err
-	}
-	return u.remove(ctx, up, path)
-}
-
-// SweepUploads settles unfinished uploads, at start-up and then periodically: one whose bytes
-// are all there is recorded (the process died between the last byte and the commit, or a
-// recording failed), and one untouched for UploadExpiry is removed with its partial bytes.
-func (s *Server) SweepUploads(ctx context.Context) error {
-	pending, err := s.Uploads.ListUploads(ctx)
-	if err != nil {
-		return err
-	}
-	stale := s.now().Add(-s.Options.UploadExpiry)
-	var errs []error
-	for _, up := range pending {
-		errs = append(errs, s.uploads.settle(ctx, up, stale))
-	}
-	return errors.Join(errs...)
-}
-
-func (u *uploads) settle(ctx context.Context, up *api.Upload, stale time.Time) error {
-	path, err := u.s.Chunks.ChunkPath(up.SessionID, up.ContentID, up.Index)
-	if err != nil {
-		return err
-	}
-	st, statErr := os.Stat(path)
-	switch {
-	case statErr == nil && st.Size() == up.Size:
-		return u.finish(ctx, up.ID, path)
-	case up.CreatedAt.After(stale) || statErr == nil && st.ModTime().After(stale):
-		return nil // still in progress, or resumable for a while yet
-	}
-	return u.remove(ctx, up, path)
-}
-
-// remove deletes an unfinished upload: its partial chunk file, its .info and its row.
-func (u *uploads) remove(ctx context.Context, up *api.Upload, path string) error {
-	for _, p := range []string{path, filepath.Join(u.s.Chunks.UploadDir(), up.ID+".info")} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return u.s.Uploads.AbandonUpload(ctx, up.ID)
 }
