@@ -34,6 +34,14 @@ func requireBrowser(t *testing.T) {
 	}
 }
 
+// browserServer checks the browser is there and starts a server for a scenario.
+func browserServer(t *testing.T) *testServer {
+	t.Helper()
+	requireBrowser(t)
+	cfg, clk := testConfig(t)
+	return startServer(t, cfg, clk)
+}
+
 // runScenario runs one web/e2e scenario and fails the test with its output if it fails.
 func runScenario(t *testing.T, script string, args ...string) string {
 	t.Helper()
@@ -51,9 +59,7 @@ func runScenario(t *testing.T, script string, args ...string) string {
 // 20 MiB file; everything arrives live and byte-identical; presence, pin, rename, delete and
 // clear reach the other side; a reload restores the list; a wrong passphrase is explained.
 func TestBrowserShare(t *testing.T) {
-	requireBrowser(t)
-	cfg, clk := testConfig(t)
-	srv := startServer(t, cfg, clk)
+	srv := browserServer(t)
 	runScenario(t, "share.mjs", "--url", srv.url, "--shots", screenshotDir(t))
 }
 
@@ -61,9 +67,7 @@ func TestBrowserShare(t *testing.T) {
 // middle of an upload (Playwright blocks the route, then restores it); the upload continues
 // from the offset it had reached rather than starting over, and arrives intact.
 func TestBrowserUploadResumesAfterNetworkCut(t *testing.T) {
-	requireBrowser(t)
-	cfg, clk := testConfig(t)
-	srv := startServer(t, cfg, clk)
+	srv := browserServer(t)
 	runScenario(t, "resume.mjs", "--url", srv.url)
 }
 
@@ -101,18 +105,14 @@ func TestBrowserCLIInterop(t *testing.T) {
 // TestBrowserFallbackAndUploadControls: with event streams refused, the app switches to long
 // polling by itself and still receives; uploads can be paused, resumed and cancelled.
 func TestBrowserFallbackAndUploadControls(t *testing.T) {
-	requireBrowser(t)
-	cfg, clk := testConfig(t)
-	srv := startServer(t, cfg, clk)
+	srv := browserServer(t)
 	runScenario(t, "controls.mjs", "--url", srv.url)
 }
 
 // TestBrowserStreamsLargeDownloadsToDisk: a 210 MiB item (over the size the app holds in
 // memory) is decrypted chunk by chunk into the file the user picked.
 func TestBrowserStreamsLargeDownloadsToDisk(t *testing.T) {
-	requireBrowser(t)
-	cfg, clk := testConfig(t)
-	srv := startServer(t, cfg, clk)
+	srv := browserServer(t)
 	file := filepath.Join(t.TempDir(), "large.bin")
 	data := make([]byte, 210<<20)
 	seededRand(210).Read(data)

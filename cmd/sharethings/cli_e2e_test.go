@@ -134,8 +134,7 @@ func (p *countingProxy) forward(client net.Conn) {
 		io.Copy(client, server)
 		client.Close()
 	}()
-	n, _ := io.Copy(countingWriter{server, &p.sent}, client)
-	_ = n
+	io.Copy(countingWriter{server, &p.sent}, client)
 }
 
 func (p *countingProxy) track(c net.Conn, open bool) {

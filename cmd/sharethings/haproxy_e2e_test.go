@@ -80,17 +80,6 @@ func startHAProxy(t *testing.T, upstream string) (url, certFile string) {
 	return "https://" + httpsAddr, certFile
 }
 
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestThroughHAProxy: behind the documented HAProxy configuration, over HTTPS and HTTP/2, the
 // browser scenario passes (streams, uploads with https upload URLs, downloads) and the CLI
 // sends and watches.

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -46,18 +45,13 @@ func startNginx(t *testing.T, upstream string) string {
 	t.Helper()
 	bin := requireNginx(t)
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root;" // the workers must reach the temp paths inside the 0700 test dir
 	}
 	conf := filepath.Join(dir, "nginx.conf")
-	err = os.WriteFile(conf, []byte(fmt.Sprintf(`worker_processes 1;
+	err := os.WriteFile(conf, []byte(fmt.Sprintf(`worker_processes 1;
 %[1]s
 events { worker_connections 64; }
 http {

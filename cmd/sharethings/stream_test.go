@@ -133,13 +133,13 @@ func TestNoLeakAfterManyStreams(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	srv.rawStream(t, token, 0).Close()
 	waitFor(t, "no subscriber", func() bool { return srv.app.hub.Subscribers() == 0 })
-	goroutines, fds := runtime.NumGoroutine(), countOpenFiles(t)
+	goroutines, fds := runtime.NumGoroutine(), len(openFiles(t, ""))
 	for range 1000 {
 		srv.rawStream(t, token, 0).Close()
 	}
 	waitFor(t, "no subscriber", func() bool { return srv.app.hub.Subscribers() == 0 })
 	waitFor(t, "goroutines back at baseline", func() bool { return runtime.NumGoroutine() <= goroutines })
-	waitFor(t, "descriptors back at baseline", func() bool { return countOpenFiles(t) <= fds })
+	waitFor(t, "descriptors back at baseline", func() bool { return len(openFiles(t, "")) <= fds })
 }
 
 // TestStuckSubscriberIsCutOff: a client that stops reading is dropped once a write has waited
@@ -208,13 +208,4 @@ func (s *testServer) rawStream(t testing.TB, token string, readBuffer int) net.C
 		t.Fatalf("stream answered %q", head)
 	}
 	return conn
-}
-
-// countOpenFiles counts this process's file descriptors.
-func countOpenFiles(t testing.TB) int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
 }

@@ -6,18 +6,13 @@
 //   node e2e/large.mjs --url URL --file PATH --sha256 HEX
 import { randomBytes } from 'node:crypto'
 import { basename } from 'node:path'
-import { options, run, newPage, join, waitLive, step } from './lib.mjs'
+import { options, run, joinedPages, step } from './lib.mjs'
 
 const opts = options()
 const session = `large-${randomBytes(3).toString('hex')}`
 
 run(async (browser) => {
-  const a = await newPage(browser)
-  const b = await newPage(browser)
-  for (const [page, name] of [[a, 'A'], [b, 'B']]) {
-    await join(page, opts.url, { session, name, passphrase: opts.passphrase })
-    await waitLive(page)
-  }
+  const [a, b] = await joinedPages(browser, opts.url, session, opts.passphrase, ['Alice', 'Bob'])
   const name = basename(opts.file)
   await a.getByTestId('file-input').setInputFiles(opts.file)
   const card = b.locator('[data-testid="item"][data-complete="true"]', { has: b.getByTestId('item-name').filter({ hasText: name }) })

@@ -98,6 +98,18 @@ export async function join(page, url, { session, name, passphrase, remember = fa
   await page.getByTestId('join-button').click()
 }
 
+/** Opens a page per name, each joined to session and live, as people on separate devices. */
+export async function joinedPages(browser, url, session, passphrase, names) {
+  const pages = []
+  for (const name of names) {
+    const page = await newPage(browser)
+    await join(page, url, { session, name, passphrase })
+    await waitLive(page)
+    pages.push(page)
+  }
+  return pages
+}
+
 export async function waitLive(page) {
   await page.locator('[data-testid="connection-badge"][data-state="live"]').waitFor({ timeout: 30_000 })
 }

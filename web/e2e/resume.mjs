@@ -5,18 +5,13 @@
 //
 //   node e2e/resume.mjs --url http://127.0.0.1:PORT
 import { randomBytes } from 'node:crypto'
-import { options, run, newPage, join, waitLive, step, sha256, downloadedSHA256, until, expectedConsole, slowUploads } from './lib.mjs'
+import { options, run, joinedPages, step, sha256, downloadedSHA256, until, expectedConsole, slowUploads } from './lib.mjs'
 
 const opts = options()
 const session = `resume-${randomBytes(3).toString('hex')}`
 
 run(async (browser) => {
-  const a = await newPage(browser)
-  const b = await newPage(browser)
-  await join(a, opts.url, { session, name: 'Alice', passphrase: opts.passphrase })
-  await waitLive(a)
-  await join(b, opts.url, { session, name: 'Bob', passphrase: opts.passphrase })
-  await waitLive(b)
+  const [a, b] = await joinedPages(browser, opts.url, session, opts.passphrase, ['Alice', 'Bob'])
   await a.getByTestId('patch-size').selectOption(String(256 << 10))
   await slowUploads(a, 40) // 48 requests: the cut lands in the middle on a fast loopback
 

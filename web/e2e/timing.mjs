@@ -5,18 +5,13 @@
 //   node e2e/timing.mjs --url URL --file PATH --sha256 HEX
 import { randomBytes } from 'node:crypto'
 import { basename } from 'node:path'
-import { options, run, newPage, join, waitLive, step, downloadedSHA256 } from './lib.mjs'
+import { options, run, joinedPages, step, downloadedSHA256 } from './lib.mjs'
 
 const opts = options()
 const session = `timing-${randomBytes(3).toString('hex')}`
 
 run(async (browser) => {
-  const a = await newPage(browser)
-  const b = await newPage(browser)
-  for (const [page, name] of [[a, 'A'], [b, 'B']]) {
-    await join(page, opts.url, { session, name, passphrase: opts.passphrase })
-    await waitLive(page)
-  }
+  const [a, b] = await joinedPages(browser, opts.url, session, opts.passphrase, ['Alice', 'Bob'])
   const name = basename(opts.file)
   const complete = (page) => page.locator('[data-testid="item"][data-complete="true"]', { has: page.getByTestId('item-name').filter({ hasText: name }) })
   const start = Date.now()
