@@ -162,6 +162,13 @@ type UploadService interface {
 	AbandonUpload(ctx context.Context, uploadID string) error
 }
 
+// UploadLocks lets one request at a time, on any instance, work on an unfinished upload.
+type UploadLocks interface {
+	// LockUpload waits until the upload is the caller's alone, asking its holder to let go,
+	// or until ctx ends. released is called when someone else asks the caller to let go.
+	LockUpload(ctx context.Context, uploadID string, released func()) (unlock func(), err error)
+}
+
 // ChunkStore is where chunk bytes live on disk.
 type ChunkStore interface {
 	// ChunkPath is the absolute path of chunk index of an item; it validates the ids first.

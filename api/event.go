@@ -48,7 +48,8 @@ type Broker interface {
 
 // EventLog reads the durable log, for replay.
 type EventLog interface {
-	// ListEvents returns up to limit events of a session with id > after, oldest first.
+	// ListEvents returns up to limit events of a session with id > after, oldest first; the
+	// first one's Prev is after, each other's the one before it.
 	ListEvents(ctx context.Context, sessionID string, after int64, limit int) ([]Event, error)
 	// EventBounds returns the id of the session's newest event and the newest id removed by
 	// log retention (events after it are all kept).

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
@@ -8,69 +9,62 @@ import (
 	"github.com/sharethings/sharethings/api"
 )
 
-// maxIdleBuckets bounds the limiter's memory: past it, buckets that have refilled completely
-// (and so carry no information) are dropped.
+// maxIdleBuckets bounds the memory of the in-process limits: past it, buckets that have
+// refilled completely (and so carry no information) are dropped.
 const maxIdleBuckets = 10_000
 
-// rateLimiter is a token bucket per key: perMinute attempts in a burst, refilled evenly over a
-// minute. It is what keeps passphrase guessing slow.
-type rateLimiter struct {
-	mu        sync.Mutex
-	perMinute float64
-	now       api.Clock
-	buckets   map[string]*bucket
+// limit is one rate limit: perMinute attempts in a burst per key, refilled evenly over a
+// minute, in buckets kept by store under the limit's name. It is what keeps passphrase
+// guessing slow.
+type limit struct {
+	store     api.RateLimits
+	name      string
+	perMinute int
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
+// allow takes one attempt for key when there is one; otherwise it reports how long until
+// there will be.
+func (l limit) allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	return l.store.TakeToken(ctx, l.name+" "+key, l.perMinute, 1)
 }
 
-func newRateLimiter(perMinute int, now api.Clock) *rateLimiter {
-	return &rateLimiter{perMinute: float64(perMinute), now: now, buckets: map[string]*bucket{}}
+// check reports whether key has an attempt left without taking it.
+func (l limit) check(ctx context.Context, key string) (bool, time.Duration, error) {
+	return l.store.TakeToken(ctx, l.name+" "+key, l.perMinute, 0)
 }
 
-// allow takes one token for key when there is one; otherwise it reports how long until there
-// will be.
-func (l *rateLimiter) allow(key string) (bool, time.Duration) {
-	return l.use(key, 1)
+// memoryLimits keeps buckets in this process: right for a server that runs alone.
+type memoryLimits struct {
+	mu      sync.Mutex
+	now     api.Clock
+	buckets map[string]*api.Bucket
 }
 
-// check reports whether key has a token left without taking it.
-func (l *rateLimiter) check(key string) (bool, time.Duration) {
-	return l.use(key, 0)
+func newMemoryLimits(now api.Clock) *memoryLimits {
+	return &memoryLimits{now: now, buckets: map[string]*api.Bucket{}}
 }
 
-func (l *rateLimiter) use(key string, cost float64) (bool, time.Duration) {
+// TakeToken implements api.RateLimits.
+func (l *memoryLimits) TakeToken(_ context.Context, key string, perMinute int, cost float64) (bool, time.Duration, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b := l.refill(key, now)
-	if b.tokens < 1 {
-		perToken := time.Minute / time.Duration(l.perMinute)
-		return false, time.Duration(math.Ceil((1 - b.tokens) * float64(perToken)))
-	}
-	b.tokens -= cost
-	return true, 0
-}
-
-func (l *rateLimiter) refill(key string, now time.Time) *bucket {
 	b, ok := l.buckets[key]
 	if !ok {
 		if len(l.buckets) >= maxIdleBuckets {
 			l.dropFull(now)
 		}
-		b = &bucket{tokens: l.perMinute, at: now}
+		b = &api.Bucket{}
 		l.buckets[key] = b
 	}
-	b.tokens = math.Min(l.perMinute, b.tokens+now.Sub(b.at).Minutes()*l.perMinute)
-	b.at = now
-	return b
+	ok, wait := b.Take(now, float64(perMinute), cost)
+	return ok, wait, nil
 }
 
-func (l *rateLimiter) dropFull(now time.Time) {
+// dropFull forgets the buckets unused for a minute: they have refilled completely.
+func (l *memoryLimits) dropFull(now time.Time) {
 	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.at).Minutes()*l.perMinute >= l.perMinute {
+		if now.Sub(b.At) >= time.Minute {
 			delete(l.buckets, k)
 		}
 	}

@@ -52,6 +52,10 @@ type Services struct {
 	Chunks   api.ChunkStore
 	Presence api.Presence
 	Events   *sse.Hub
+	// RateLimits keeps the join limits; nil keeps them in this process.
+	RateLimits api.RateLimits
+	// UploadLocks lets one request at a time work on an upload; nil locks in this process.
+	UploadLocks api.UploadLocks
 }
 
 // Server holds what the handlers need. Build it with NewServer.
@@ -69,8 +73,8 @@ type Server struct {
 	uploads  *uploads
 	now      api.Clock
 
-	joinsByAddress    *rateLimiter
-	failuresBySession *rateLimiter
+	joinsByAddress    limit
+	failuresBySession limit
 	detached          *detachedStreams
 }
 
@@ -83,9 +87,12 @@ func NewServer(services Services, tokens *Tokens, opts Options, now api.Clock) *
 		Tokens:            tokens,
 		Options:           opts,
 		Metrics:           prometheus.NewRegistry(),
-		joinsByAddress:    newRateLimiter(opts.JoinAttemptsPerMinute, now),
-		failuresBySession: newRateLimiter(opts.JoinFailuresPerMinute, now),
 	}
+	if s.RateLimits == nil {
+		s.RateLimits = newMemoryLimits(now)
+	}
+	s.joinsByAddress = limit{s.RateLimits, "join-address", opts.JoinAttemptsPerMinute}
+	s.failuresBySession = limit{s.RateLimits, "join-failure", opts.JoinFailuresPerMinute}
 	s.requests = newRequestMetrics(s.Metrics)
 	return s
 }

@@ -93,7 +93,9 @@ func (s *Server) joinSession(c *gin.Context) {
 	}
 	joined, err := s.Sessions.JoinSession(c.Request.Context(), in)
 	if api.ErrorCode(err) == api.EFINGERPRINTMISMATCH {
-		s.failuresBySession.allow(sid)
+		if _, _, lerr := s.failuresBySession.allow(c.Request.Context(), sid); lerr != nil {
+			err = lerr
+		}
 	}
 	if err != nil {
 		writeError(c, err)
@@ -118,9 +120,14 @@ func (s *Server) joinSession(c *gin.Context) {
 // admitJoin applies both join limits: attempts per client address, and wrong passphrases per
 // session (so guessing one session's passphrase from many addresses is slow too).
 func (s *Server) admitJoin(c *gin.Context, sid string) bool {
-	ok, wait := s.joinsByAddress.allow(c.ClientIP())
-	if ok {
-		ok, wait = s.failuresBySession.check(sid)
+	ctx := c.Request.Context()
+	ok, wait, err := s.joinsByAddress.allow(ctx, c.ClientIP())
+	if ok && err == nil {
+		ok, wait, err = s.failuresBySession.check(ctx, sid)
+	}
+	if err != nil {
+		writeError(c, err)
+		return false
 	}
 	if !ok {
 		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))

@@ -48,7 +48,11 @@ func newUploads(s *Server) (*uploads, error) {
 	// OPTIONS advertises exactly creation and creation-with-upload.
 	composer := tusd.NewStoreComposer()
 	composer.UseCore(u.store)
-	memorylocker.New().UseIn(composer)
+	if s.UploadLocks != nil {
+		sharedLocker{s.UploadLocks}.UseIn(composer)
+	} else {
+		memorylocker.New().UseIn(composer)
+	}
 	tus, err := tusd.NewHandler(tusd.Config{
 		StoreComposer:             composer,
 		BasePath:                  uploadPath,

@@ -140,6 +140,24 @@ func (h *Hub) Expire(sessionID string) {
 	s.wake = make(chan struct{})
 }
 
+// CatchUp publishes what the log holds beyond the newest event each session's subscribers
+// were sent: run it when events may have been recorded without reaching Publish (another
+// instance's, while the notifications from it were cut).
+func (h *Hub) CatchUp(ctx context.Context) {
+	h.mu.Lock()
+	latest := make(map[string]int64, len(h.sessions))
+	for sid, s := range h.sessions {
+		latest[sid] = s.latest
+	}
+	h.mu.Unlock()
+	for sid, after := range latest {
+		events, err := h.log.ListEvents(ctx, sid, after, h.opts.ReplayPage)
+		if err == nil && len(events) > 0 {
+			h.Publish(events)
+		}
+	}
+}
+
 // Holding returns the clients that have a stream open, and the sessions they are in.
 func (h *Hub) Holding() (clientIDs, sessionIDs []string) {
 	h.mu.Lock()

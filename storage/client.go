@@ -39,7 +39,7 @@ func (db *DB) ListClients(ctx context.Context, sessionID string) ([]api.Client, 
 func listClients(ctx context.Context, q queryer, sessionID string) ([]api.Client, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT client_id, client_name, connected_at FROM clients
-		WHERE session_id = ? AND left_at IS NULL AND present = 1 ORDER BY connected_at, client_id`, sessionID)
+		WHERE session_id = ? AND left_at IS NULL AND present = TRUE ORDER BY connected_at, client_id`, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func listClients(ctx context.Context, q queryer, sessionID string) ([]api.Client
 // LeaveSession marks the client as gone for good and, if it was present, records client.left
 // (one that was already away has had its client.left). Its tokens are refused from now on.
 func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) error {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginSession(ctx, sessionID)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (db *DB) LeaveSession(ctx context.Context, sessionID, clientID string) erro
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE clients SET left_at = ?, present = 0 WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE clients SET left_at = ?, present = FALSE WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
 		return err
 	}
 	if present {

@@ -44,7 +44,7 @@ func findContent(ctx context.Context, q queryer, sessionID, contentID string) (*
 // CreateContent announces an item after checking the session's quotas, which count announced
 // items from the moment of announcing.
 func (db *DB) CreateContent(ctx context.Context, c *api.Content, limits api.ContentLimits) error {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginSession(ctx, c.SessionID)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (db *DB) CreateContent(ctx context.Context, c *api.Content, limits api.Cont
 		c.SessionID, c.ID, c.SenderID, c.SenderName, c.TotalChunks, c.TotalSize, c.ChunkSize,
 		c.Metadata.IV, c.Metadata.Data, now, now)
 	if err != nil {
-		if api.ErrorCode(translateError(err)) == api.ECONFLICT {
+		if tx.db.d.isUniqueViolation(err) {
 			return api.Errorf(api.ECONFLICT, "item %s was already announced", c.ID)
 		}
 		return err
@@ -78,7 +78,7 @@ func (db *DB) CreateContent(ctx context.Context, c *api.Content, limits api.Cont
 func checkQuota(ctx context.Context, tx *Tx, c *api.Content, limits api.ContentLimits) error {
 	var bytes int64
 	var items int
-	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(total_size), 0), COUNT(*) FROM content_metadata WHERE session_id = ?`,
+	err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT), COUNT(*) FROM content_metadata WHERE session_id = ?`,
 		c.SessionID).Scan(&bytes, &items)
 	switch {
 	case err != nil:

@@ -23,7 +23,7 @@ type contentRef struct {
 
 // UpdateContent pins, unpins or renames an item.
 func (db *DB) UpdateContent(ctx context.Context, sessionID, contentID string, u api.ContentUpdate) (*api.Content, error) {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginSession(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (db *DB) ClearContents(ctx context.Context, sessionID string) error {
 // orphan directories, which the next start removes; the reverse order could lose acknowledged
 // items.
 func (db *DB) deleteContents(ctx context.Context, sessionID string, ids []string) (int, error) {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginSession(ctx, sessionID)
 	if err != nil {
 		return 0, err
 	}
@@ -98,7 +98,7 @@ func (db *DB) deleteContents(ctx context.Context, sessionID string, ids []string
 func deleteContentRows(ctx context.Context, tx *Tx, sessionID string, ids []string) ([]string, error) {
 	query, args := `DELETE FROM content_metadata WHERE session_id = ?`, []any{sessionID}
 	if ids != nil {
-		query += ` AND content_id IN (SELECT value FROM json_each(?))`
+		query += ` AND content_id IN (` + tx.db.d.jsonList + `)`
 		list, _ := json.Marshal(ids)
 		args = append(args, string(list))
 	}

@@ -1,10 +1,14 @@
-// Package storage keeps ShareThings state in SQLite and chunk bytes in the data directory.
+// Package storage keeps ShareThings state in a database and chunk bytes in the data directory.
 //
-// One database file holds sessions, clients, content and chunk metadata and the event log, so
-// deleting a session cascades atomically. Writes go through a single connection (SQLite allows
-// one writer; BEGIN IMMEDIATE avoids lock upgrades); reads use a small pool. Events are recorded
-// in the transaction that makes the change they describe and handed to the api.Broker after
-// commit. This package never imports gin, tusd or sse.
+// The database is SQLite in the data directory (the default) or PostgreSQL (for several
+// instances sharing one data directory); the same queries serve both, and dialect.go holds the
+// few fragments that differ. One database holds sessions, clients, content and chunk metadata
+// and the event log, so deleting a session cascades atomically. On SQLite writes go through a
+// single connection (BEGIN IMMEDIATE avoids lock upgrades) and reads use a small pool; on
+// PostgreSQL a transaction that writes to a session first locks the session's row. Events are
+// recorded in the transaction that makes the change they describe and handed to the
+// api.Broker after commit; on PostgreSQL the commit also notifies the other instances
+// (notify.go). This package never imports gin, tusd or sse.
 package storage
 
 import (
@@ -18,16 +22,22 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/sharethings/sharethings/api"
 )
 
 // DB is the SQLite database of one ShareThings server.
 type DB struct {
-	writer *sql.DB
-	reader *sql.DB
+	writer pool
+	reader pool
+	d      *dialect
 	tree   *tree
+	// url, instance and listener are set on PostgreSQL only: where to connect the listener,
+	// and this process's name in notifications, to tell them from other instances'.
+	url      string
+	instance string
+	listener *listener
 
 	// Now is the clock every transaction reads once; tests replace it.
 	Now api.Clock
@@ -41,21 +51,14 @@ type DB struct {
 // DatabaseFile is the name of the SQLite database inside the data directory.
 const DatabaseFile = "sharethings.db"
 
-// Open opens the data directory (creating it 0700 if needed): its database, created 0600 and
-// migrated to the current schema, and its sessions tree, from which it removes the directories
-// of sessions that no longer exist.
+// Open opens the data directory (creating it 0700 if needed): its SQLite database, created
+// 0600 and migrated to the current schema, and its sessions tree, from which it removes the
+// directories of sessions that no longer exist.
 func Open(ctx context.Context, dataDir string) (*DB, error) {
-	// Paths handed to the upload store must be absolute: it joins relative ones to its own.
-	dataDir, err := filepath.Abs(dataDir)
+	dataDir, err := prepareDataDir(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	// Tighten a directory someone else created; where we may not (a mounted volume), its
-	// owner decides.
-	_ = os.Chmod(dataDir, 0o700)
 	path := filepath.Join(dataDir, DatabaseFile)
 	// SQLite gives the -wal and -shm files the mode of the database file, so create it 0600
 	// before SQLite does.
@@ -66,30 +69,58 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	f.Close()
 
 	dsn := "file:" + path + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
-	db := &DB{tree: newTree(dataDir), Now: time.Now}
-	if db.writer, err = sql.Open("sqlite3", dsn); err != nil {
+	writer, err := sql.Open("sqlite3", dsn)
+	if err != nil {
 		return nil, err
 	}
-	db.writer.SetMaxOpenConns(1)
-	if db.reader, err = sql.Open("sqlite3", dsn+"&_query_only=1"); err != nil {
-		db.writer.Close()
+	writer.SetMaxOpenConns(1)
+	reader, err := sql.Open("sqlite3", dsn+"&_query_only=1")
+	if err != nil {
+		writer.Close()
 		return nil, err
 	}
-	db.reader.SetMaxOpenConns(4)
+	reader.SetMaxOpenConns(4)
+	return open(ctx, dataDir, sqliteDialect, writer, reader)
+}
 
-	if err := migrate(ctx, db.writer); err != nil {
-		db.Close()
-		return nil, err
+// prepareDataDir makes the data directory absolute (the upload store joins relative paths to
+// its own) and private.
+func prepareDataDir(dataDir string) (string, error) {
+	dataDir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", err
 	}
-	if err := db.removeOrphanDirs(ctx); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	// Tighten a directory someone else created; where we may not (a mounted volume), its
+	// owner decides.
+	_ = os.Chmod(dataDir, 0o700)
+	return dataDir, nil
+}
+
+// open migrates the database and clears orphan directories; it closes both pools on failure.
+func open(ctx context.Context, dataDir string, d *dialect, writer, reader *sql.DB) (*DB, error) {
+	db := &DB{tree: newTree(dataDir), Now: time.Now, d: d, writer: pool{writer, d}, reader: pool{reader, d}}
+	err := migrate(ctx, db)
+	if err == nil {
+		err = db.removeOrphanDirs(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// Close closes both connection pools.
+// Close stops listening to other instances and closes the connection pools.
 func (db *DB) Close() error {
+	if db.listener != nil {
+		db.listener.stop()
+	}
+	if db.reader.DB == db.writer.DB {
+		return db.writer.Close()
+	}
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
@@ -106,6 +137,7 @@ type Tx struct {
 	db     *DB
 	now    time.Time
 	events []api.Event
+	locked map[string]bool // sessions whose row this transaction has locked
 }
 
 // begin starts a write transaction with one reading of the clock.
@@ -114,11 +146,55 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{Tx: tx, db: db, now: db.Now().UTC()}, nil
+	return &Tx{Tx: tx, db: db, now: db.Now().UTC(), locked: map[string]bool{}}, nil
 }
 
-// Commit commits and then publishes the recorded events, in order, to the broker.
+// beginSession starts a write transaction that holds the session's row until it ends, so
+// checks it makes (quotas, uploads in progress) still hold when it commits.
+func (db *DB) beginSession(ctx context.Context, sessionID string) (*Tx, error) {
+	tx, err := db.begin(ctx)
+	if err == nil {
+		if err = tx.lockSession(ctx, sessionID); err != nil {
+			tx.Rollback()
+		}
+	}
+	return tx, err
+}
+
+// lockSession serializes this transaction with every other that writes to the session, on
+// every instance, until it ends. Lock sessions first, before other writes, and several in
+// sorted order, so two transactions never wait for each other.
+func (tx *Tx) lockSession(ctx context.Context, sessionID string) error {
+	if tx.db.d.lockSession == "" || tx.locked[sessionID] {
+		return nil
+	}
+	tx.locked[sessionID] = true
+	rows, err := tx.QueryContext(ctx, tx.db.d.lockSession, sessionID)
+	if err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(ctx, tx.db.d.rebind(query), args...)
+}
+
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(ctx, tx.db.d.rebind(query), args...)
+}
+
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(ctx, tx.db.d.rebind(query), args...)
+}
+
+// Commit commits and then publishes the recorded events, in order, to the broker; other
+// instances hear of them through the notification sent in the same commit.
 func (tx *Tx) Commit() error {
+	if err := tx.notifyOthers(); err != nil {
+		tx.Rollback()
+		return err
+	}
 	tx.db.publishMu.Lock()
 	defer tx.db.publishMu.Unlock()
 	if err := tx.Tx.Commit(); err != nil {
@@ -128,15 +204,6 @@ func (tx *Tx) Commit() error {
 		tx.db.Broker.Publish(tx.events)
 	}
 	return nil
-}
-
-// translateError turns SQLite constraint errors into domain errors; others pass through.
-func translateError(err error) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
-		return api.Errorf(api.ECONFLICT, "already exists")
-	}
-	return err
 }
 
 // ChunkPath is the file that holds chunk index of an item; it validates the ids first.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/sharethings/sharethings/api"
@@ -18,16 +20,16 @@ func (tx *Tx) recordEvent(ctx context.Context, sessionID, typ string, data any) 
 	if err != nil {
 		return err
 	}
+	if err := tx.lockSession(ctx, sessionID); err != nil {
+		return err
+	}
 	prev, err := lastSessionEventID(ctx, tx, sessionID)
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (session_id, type, data, created_at) VALUES (?, ?, ?, ?)`,
-		sessionID, typ, string(body), api.UnixMilli(tx.now))
-	if err != nil {
-		return err
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO events (session_id, type, data, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		sessionID, typ, string(body), api.UnixMilli(tx.now)).Scan(&id)
 	if err != nil {
 		return err
 	}
@@ -42,7 +44,8 @@ func lastSessionEventID(ctx context.Context, q queryer, sessionID string) (int64
 	return id, err
 }
 
-// ListEvents returns up to limit events of a session after the given id, oldest first.
+// ListEvents returns up to limit events of a session after the given id, oldest first, each
+// with Prev set as a reader that has every event up to after sees it.
 func (db *DB) ListEvents(ctx context.Context, sessionID string, after int64, limit int) ([]api.Event, error) {
 	rows, err := db.reader.QueryContext(ctx, `
 		SELECT id, type, data, created_at FROM events WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?`,
@@ -52,8 +55,9 @@ func (db *DB) ListEvents(ctx context.Context, sessionID string, after int64, lim
 	}
 	defer rows.Close()
 	var events []api.Event
+	prev := after
 	for rows.Next() {
-		e := api.Event{SessionID: sessionID}
+		e := api.Event{SessionID: sessionID, Prev: prev}
 		var data string
 		var created int64
 		if err := rows.Scan(&e.ID, &e.Type, &data, &created); err != nil {
@@ -61,6 +65,7 @@ func (db *DB) ListEvents(ctx context.Context, sessionID string, after int64, lim
 		}
 		e.Data, e.CreatedAt = json.RawMessage(data), api.FromUnixMilli(created)
 		events = append(events, e)
+		prev = e.ID
 	}
 	return events, rows.Err()
 }
@@ -106,8 +111,9 @@ func (db *DB) PruneEvents(ctx context.Context, cutoff time.Time) (int, error) {
 		n++
 	}
 	rows.Close()
-	for sid, id := range pruned {
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET events_pruned_through = MAX(events_pruned_through, ?) WHERE session_id = ?`, id, sid); err != nil {
+	for _, sid := range slices.Sorted(maps.Keys(pruned)) {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET events_pruned_through = ? WHERE session_id = ? AND events_pruned_through < ?`,
+			pruned[sid], sid, pruned[sid]); err != nil {
 			return 0, err
 		}
 	}

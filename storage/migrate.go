@@ -2,27 +2,28 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sharethings/sharethings/migrations"
 )
 
-// migrate applies, in order, every embedded migration not yet recorded in schema_migrations.
-// Each runs in its own transaction together with its record, so a failing migration leaves
-// the database as it was.
-func migrate(ctx context.Context, db *sql.DB) error {
-	return applyMigrations(ctx, db, migrations.FS)
+// migrate applies, in order, every migration of the engine not yet recorded in
+// schema_migrations. Each runs in its own transaction together with its record, so a failing
+// migration leaves the database as it was.
+func migrate(ctx context.Context, db *DB) error {
+	return applyMigrations(ctx, db, db.d.migrations)
 }
 
-func applyMigrations(ctx context.Context, db *sql.DB, files fs.FS) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+func applyMigrations(ctx context.Context, db *DB, files fs.FS) error {
+	err := db.inMigrationTx(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(files, "*.sql")
@@ -31,24 +32,36 @@ func applyMigrations(ctx context.Context, db *sql.DB, files fs.FS) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := applyMigration(ctx, db, files, name); err != nil {
+		if err := db.inMigrationTx(ctx, func(tx *Tx) error { return applyMigration(ctx, tx, files, name) }); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, files fs.FS, name string) error {
-	version, err := migrationVersion(name)
-	if err != nil {
-		return err
-	}
-	tx, err := db.BeginTx(ctx, nil)
+// inMigrationTx runs fn in a transaction that holds the migration lock.
+func (db *DB) inMigrationTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if db.d.migrationLock != "" {
+		if _, err := tx.ExecContext(ctx, db.d.migrationLock); err != nil {
+			return err
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
+func applyMigration(ctx context.Context, tx *Tx, files fs.FS, name string) error {
+	version, err := migrationVersion(name)
+	if err != nil {
+		return err
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 		return err
@@ -59,14 +72,12 @@ func applyMigration(ctx context.Context, db *sql.DB, files fs.FS, name string) e
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+	if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		version, name, time.Now().UnixMilli()); err != nil {
-		return err
-	}
-	return tx.Commit()
+	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		version, name, time.Now().UnixMilli())
+	return err
 }
 
 // migrationVersion reads the number before the first '_' of NNNN_description.sql.

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/sharethings/sharethings/api"
@@ -12,7 +13,7 @@ var _ api.Presence = (*DB)(nil)
 
 // MarkPresent records that a client is here; one that was away comes back with client.joined.
 func (db *DB) MarkPresent(ctx context.Context, sessionID, clientID string) error {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginSession(ctx, sessionID)
 	if err != nil {
 		return err
 	}
@@ -21,7 +22,7 @@ func (db *DB) MarkPresent(ctx context.Context, sessionID, clientID string) error
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE clients SET present = 1, last_seen = ? WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE clients SET present = TRUE, last_seen = ? WHERE client_id = ?`, api.UnixMilli(tx.now), clientID); err != nil {
 		return err
 	}
 	if !present {
@@ -37,12 +38,12 @@ func (db *DB) MarkPresent(ctx context.Context, sessionID, clientID string) error
 
 // MarkSeen sets last_seen of the given clients to now.
 func (db *DB) MarkSeen(ctx context.Context, clientIDs []string) error {
-	return db.stampNow(ctx, `UPDATE clients SET last_seen = ? WHERE client_id IN (SELECT value FROM json_each(?))`, clientIDs)
+	return db.stampNow(ctx, `UPDATE clients SET last_seen = ? WHERE client_id IN (`+db.d.jsonList+`)`, clientIDs)
 }
 
 // TouchSessions records activity in the given sessions.
 func (db *DB) TouchSessions(ctx context.Context, sessionIDs []string) error {
-	return db.stampNow(ctx, `UPDATE sessions SET last_activity = ? WHERE session_id IN (SELECT value FROM json_each(?))`, sessionIDs)
+	return db.stampNow(ctx, `UPDATE sessions SET last_activity = ? WHERE session_id IN (`+db.d.jsonList+`)`, sessionIDs)
 }
 
 // stampNow runs an update that sets a time to now for a list of ids.
@@ -66,10 +67,11 @@ func (db *DB) ExpirePresence(ctx context.Context, cutoff time.Time, holding []st
 	// json.Marshal(nil) is "null", a one-row json_each whose NULL would make NOT IN
 	// exclude every client.
 	list, _ := json.Marshal(append([]string{}, holding...))
-	rows, err := tx.QueryContext(ctx, `
-		UPDATE clients SET present = 0
-		WHERE present = 1 AND left_at IS NULL AND last_seen < ?
-			AND client_id NOT IN (SELECT value FROM json_each(?))
+	silent := `present = TRUE AND left_at IS NULL AND last_seen < ? AND client_id NOT IN (` + db.d.jsonList + `)`
+	if err := lockSessionsWhere(ctx, tx, `SELECT DISTINCT session_id FROM clients WHERE `+silent, api.UnixMilli(cutoff), string(list)); err != nil {
+		return 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE clients SET present = FALSE WHERE `+silent+`
 		RETURNING session_id, client_id, client_name`, api.UnixMilli(cutoff), string(list))
 	if err != nil {
 		return 0, err
@@ -90,4 +92,27 @@ func (db *DB) ExpirePresence(ctx context.Context, cutoff time.Time, holding []st
 		}
 	}
 	return len(gone), tx.Commit()
+}
+
+// lockSessionsWhere locks, in sorted order, the sessions a query selects, before a
+// transaction writes to several of them.
+func lockSessionsWhere(ctx context.Context, tx *Tx, query string, args ...any) error {
+	if tx.db.d.lockSession == "" {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	ids, err := scanStrings(rows)
+	if err != nil {
+		return err
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if err := tx.lockSession(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

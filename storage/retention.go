@@ -39,7 +39,7 @@ func (db *DB) itemsPastRetention(ctx context.Context, cutoff time.Time, maxItems
 		SELECT session_id, content_id FROM (
 			SELECT session_id, content_id, created_at,
 				ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY created_at DESC, content_id DESC) AS newest
-			FROM content_metadata WHERE pinned = 0)
+			FROM content_metadata WHERE pinned = FALSE) AS ranked
 		WHERE created_at < ? OR (? > 0 AND newest > ?)`, before, maxItems, maxItems)
 	if err != nil {
 		return nil, err

@@ -65,6 +65,9 @@ func (db *DB) JoinSession(ctx context.Context, in api.JoinInput) (*api.Joined, e
 	defer tx.Rollback()
 
 	s, created, err := openOrCreateSession(ctx, tx, in)
+	if err == nil {
+		err = tx.lockSession(ctx, s.ID)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -118,18 +121,15 @@ func createSession(ctx context.Context, tx *Tx, in api.JoinInput) (*api.Session,
 	}
 	sum := sha256.Sum256(in.Fingerprint.Data)
 	now := api.UnixMilli(tx.now)
-	res, err := tx.ExecContext(ctx, `
+	var gen int64
+	err := tx.QueryRowContext(ctx, `
 		INSERT INTO sessions (session_id, kdf_alg, kdf_iterations, kdf_salt, fingerprint_iv, fingerprint_sha256, created_at, last_activity)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		in.SessionID, in.KDF.Alg, in.KDF.Iterations, in.KDF.Salt, in.Fingerprint.IV, sum[:], now, now)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING generation`,
+		in.SessionID, in.KDF.Alg, in.KDF.Iterations, in.KDF.Salt, in.Fingerprint.IV, sum[:], now, now).Scan(&gen)
 	if err != nil {
-		if api.ErrorCode(translateError(err)) == api.ECONFLICT {
+		if tx.db.d.isUniqueViolation(err) {
 			return nil, api.Errorf(api.ESESSIONEXISTS, "session %q was just created by someone else", in.SessionID)
 		}
-		return nil, err
-	}
-	gen, err := res.LastInsertId()
-	if err != nil {
 		return nil, err
 	}
 	return &api.Session{ID: in.SessionID, KDF: *in.KDF, CreatedAt: api.FromUnixMilli(now), Generation: gen}, nil

@@ -13,7 +13,7 @@ var _ api.UploadService = (*DB)(nil)
 
 // BeginUpload accepts an upload of one chunk after checking it against the announced item.
 func (db *DB) BeginUpload(ctx context.Context, u *api.Upload) error {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginSession(ctx, u.SessionID)
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,9 @@ func (db *DB) FinishUpload(ctx context.Context, uploadID, sha256Hex string) erro
 	}
 	defer tx.Rollback()
 	u, err := findUpload(ctx, tx, uploadID)
+	if err == nil {
+		err = tx.lockSession(ctx, u.SessionID)
+	}
 	if err != nil {
 		return err
 	}
@@ -115,7 +118,7 @@ func recordChunk(ctx context.Context, tx *Tx, u *api.Upload, sum []byte) error {
 	if err != nil || c.ReceivedChunks < c.TotalChunks {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE content_metadata SET is_complete = 1, updated_at = ? WHERE session_id = ? AND content_id = ?`,
+	if _, err := tx.ExecContext(ctx, `UPDATE content_metadata SET is_complete = TRUE, updated_at = ? WHERE session_id = ? AND content_id = ?`,
 		api.UnixMilli(tx.now), u.SessionID, u.ContentID); err != nil {
 		return err
 	}

@@ -39,9 +39,9 @@ type App struct {
 
 // OpenApp opens the data directory and binds the listen address, without serving yet.
 func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
-	db, err := storage.Open(ctx, cfg.DataDir)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open data directory %s: %w", cfg.DataDir, err)
+		return nil, err
 	}
 	db.Now = cfg.Now
 	hub := sse.NewHub(db, sse.Options{
@@ -53,6 +53,7 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 		ReconnectRetryDelay: 3 * time.Second,
 	})
 	db.Broker = hub
+	db.FollowOthers(hub.CatchUp)
 	app := &App{cfg: cfg, db: db, hub: hub}
 	handler, err := app.handler()
 	if err == nil {
@@ -89,7 +90,12 @@ func (a *App) handler() (http.Handler, error) {
 		}
 	}
 	tokens := handlers.NewTokens(secret, a.cfg.TokenTTL, a.cfg.Now)
-	s := handlers.NewServer(handlers.Services{Sessions: a.db, Contents: a.db, Uploads: a.db, Chunks: a.db, Presence: a.db, Events: a.hub}, tokens, handlers.Options{
+	services := handlers.Services{Sessions: a.db, Contents: a.db, Uploads: a.db, Chunks: a.db, Presence: a.db, Events: a.hub}
+	if a.db.Shared() {
+		// Other instances serve the same sessions: limits and upload locks live in the database.
+		services.RateLimits, services.UploadLocks = a.db, a.db
+	}
+	s := handlers.NewServer(services, tokens, handlers.Options{
 		MinKDFIterations:      a.cfg.MinKDFIterations,
 		DefaultChunkSize:      min(4<<20, a.cfg.MaxChunkSize),
 		MaxChunkSize:          a.cfg.MaxChunkSize,
@@ -191,8 +197,11 @@ func every(ctx context.Context, interval time.Duration, fn func(context.Context)
 }
 
 // ExpirePresence records client.left for clients with no stream and no poll within the grace.
+// Clients holding streams are marked seen first, so that other instances sharing the
+// database, which cannot know about our streams, keep them present too.
 func (a *App) ExpirePresence(ctx context.Context) {
 	holding, _ := a.hub.Holding()
+	logError("mark stream holders seen", a.db.MarkSeen(ctx, holding))
 	_, err := a.db.ExpirePresence(ctx, a.cfg.Now().Add(-presenceGrace), holding)
 	logError("expire presence", err)
 }
@@ -224,6 +233,24 @@ func (a *App) Sweep(ctx context.Context) {
 		logError("apply retention", err)
 	}
 	logError("settle uploads", a.handlers.SweepUploads(ctx))
+	logError("prune rate limits", a.db.PruneRateLimits(ctx))
+}
+
+// openDatabase opens PostgreSQL when a database URL is configured, else SQLite in the data
+// directory. Errors never show the URL: it may hold a password.
+func openDatabase(ctx context.Context, cfg *Config) (*storage.DB, error) {
+	if cfg.DatabaseURL == "" {
+		db, err := storage.Open(ctx, cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("open data directory %s: %w", cfg.DataDir, err)
+		}
+		return db, nil
+	}
+	db, err := storage.OpenPostgres(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL database (data directory %s): %w", cfg.DataDir, err)
+	}
+	return db, nil
 }
 
 func logError(what string, err error) {

@@ -19,6 +19,7 @@ import (
 type Config struct {
 	Addr                  string
 	DataDir               string
+	DatabaseURL           string
 	SessionIdleTimeout    time.Duration
 	SweepInterval         time.Duration
 	TokenTTL              time.Duration
@@ -61,6 +62,14 @@ type setting struct {
 	set              func(c *Config, v string) error
 }
 
+// shown is how a value appears in an error: a database URL may hold a password.
+func (s setting) shown(v string) string {
+	if s.flag == "database-url" {
+		return "(not shown)"
+	}
+	return strconv.Quote(v)
+}
+
 func (s setting) env() string {
 	return "SHARETHINGS_" + strings.ToUpper(strings.ReplaceAll(s.flag, "-", "_"))
 }
@@ -68,7 +77,8 @@ func (s setting) env() string {
 func settings() []setting {
 	return []setting{
 		{"addr", ":8080", "listen address (host:port)", func(c *Config, v string) error { return parseAddr(v, &c.Addr) }},
-		{"data-dir", "./data", "directory for the database, the signing key and chunk files", func(c *Config, v string) error { return nonEmpty(v, &c.DataDir) }},
+		{"data-dir", "./data", "directory for the database, the signing key and chunk files (shared by every instance when scaling out)", func(c *Config, v string) error { return nonEmpty(v, &c.DataDir) }},
+		{"database-url", "", "postgres:// URL of a PostgreSQL database to use instead of SQLite in the data directory, so several instances can serve the same sessions", parseDatabaseURL},
 		{"session-idle-timeout", "10m", "delete a session with no activity for this long", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.SessionIdleTimeout })},
 		{"sweep-interval", "1m", "how often idle sessions, retention and unfinished uploads are looked at", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.SweepInterval })},
 		{"token-ttl", "1h", "lifetime of a session token (clients refresh before it ends)", durationAtLeast(time.Minute, func(c *Config) *time.Duration { return &c.TokenTTL })},
@@ -110,12 +120,12 @@ func ParseConfig(args []string, getenv func(string) string) (*Config, error) {
 		}
 		if v := getenv(s.env()); v != "" {
 			if err := s.set(cfg, v); err != nil {
-				return nil, fmt.Errorf("invalid %s=%q: %v", s.env(), v, err)
+				return nil, fmt.Errorf("invalid %s=%s: %v", s.env(), s.shown(v), err)
 			}
 		}
 		fs.Func(s.flag, s.usage, func(v string) error {
 			if err := s.set(cfg, v); err != nil {
-				badFlag = fmt.Errorf("invalid --%s=%q: %v", s.flag, v, err)
+				badFlag = fmt.Errorf("invalid --%s=%s: %v", s.flag, s.shown(v), err)
 				return err
 			}
 			return nil
@@ -278,5 +288,14 @@ func parseSecret(v string, dst *[]byte) error {
 		return errors.New("must be at least 32 bytes, hex-encoded (64+ hex digits)")
 	}
 	*dst = key
+	return nil
+}
+
+// parseDatabaseURL accepts an empty value (SQLite) or a postgres:// or postgresql:// URL.
+func parseDatabaseURL(c *Config, v string) error {
+	if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("must be a postgres:// URL")
+	}
+	c.DatabaseURL = v
 	return nil
 }

@@ -83,7 +83,7 @@ func (s *testServer) eventLog(t *testing.T, after int64) []loggedEvent {
 	}
 	db := s.openDB(t)
 	defer db.Close()
-	rows, err := db.QueryContext(t.Context(), `SELECT id, type, data FROM events WHERE session_id = 'team-alpha' AND id > ? ORDER BY id`, after)
+	rows, err := db.QueryContext(t.Context(), `SELECT id, type, data FROM events WHERE session_id = 'team-alpha' AND id > $1 ORDER BY id`, after)
 	if err != nil {
 		t.Fatal(err)
 	}

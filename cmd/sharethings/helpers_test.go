@@ -20,7 +20,10 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/sharethings/sharethings/storage/pgtest"
 )
 
 // repoRoot is the repository root as seen from this package's directory, where go test runs.
@@ -87,11 +90,25 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.StopShared()
+	os.Exit(code)
+}
+
+// testEngine is the database the in-process servers of these tests use:
+// SHARETHINGS_TEST_ENGINE=postgres runs them all on PostgreSQL (make test-postgres).
+var testEngine = os.Getenv("SHARETHINGS_TEST_ENGINE")
+
 // testConfig is the default configuration with a temp data dir, a free port, vector-friendly
-// kdf minimum and a settable clock.
+// kdf minimum and a settable clock; on the test engine.
 func testConfig(t testing.TB, extra ...string) (*Config, *clock) {
 	t.Helper()
-	args := append([]string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"), "--min-kdf-iterations", "1000", "--join-rate", "1000"}, extra...)
+	args := []string{"--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"), "--min-kdf-iterations", "1000", "--join-rate", "1000"}
+	if testEngine == "postgres" {
+		args = append(args, "--database-url", pgtest.Shared(t).NewDatabase(t))
+	}
+	args = append(args, extra...)
 	cfg, err := ParseConfig(args, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -271,10 +288,15 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// openDB opens the server's database read-only, to look past the API at what it stored.
+// openDB opens the server's database (read-only on SQLite), to look past the API at what it
+// stored. Queries for both engines number their parameters: $1.
 func (s *testServer) openDB(t testing.TB) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(s.cfg.DataDir, "sharethings.db")+"?mode=ro")
+	driver, dsn := "sqlite3", "file:"+filepath.Join(s.cfg.DataDir, "sharethings.db")+"?mode=ro"
+	if s.cfg.DatabaseURL != "" {
+		driver, dsn = "pgx", s.cfg.DatabaseURL
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

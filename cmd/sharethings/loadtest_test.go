@@ -331,7 +331,7 @@ func (r *loadRun) check(db *sql.DB) {
 		}
 	}
 	var items, incomplete, pending int
-	db.QueryRow(`SELECT COUNT(*), COUNT(*) - SUM(is_complete) FROM content_metadata`).Scan(&items, &incomplete)
+	db.QueryRow(`SELECT COUNT(*), COUNT(*) - SUM(CASE WHEN is_complete THEN 1 ELSE 0 END) FROM content_metadata`).Scan(&items, &incomplete)
 	db.QueryRow(`SELECT COUNT(*) FROM uploads`).Scan(&pending)
 	if len(stored) != len(r.uploaded) || items != int(r.items.Load()) || incomplete != 0 || pending != 0 {
 		t.Errorf("%d chunk rows, %d items (%d incomplete), %d unfinished uploads; want %d chunks in %d complete items, none unfinished",

@@ -74,7 +74,7 @@ func (s *testServer) waitPolling(t *testing.T, clientID string, answered <-chan 
 	defer deadline.Stop()
 	for {
 		var seen int64
-		if err := db.QueryRow(`SELECT last_seen FROM clients WHERE client_id = ?`, clientID).Scan(&seen); err != nil {
+		if err := db.QueryRow(`SELECT last_seen FROM clients WHERE client_id = $1`, clientID).Scan(&seen); err != nil {
 			t.Fatal(err)
 		}
 		if seen == want {

@@ -378,7 +378,7 @@ func lastLogged(t testing.TB, db *sql.DB, sids []string) map[string]int64 {
 	last := map[string]int64{}
 	for _, sid := range sids {
 		var id int64
-		if err := db.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM events WHERE session_id = ?`, sid).Scan(&id); err != nil {
+		if err := db.QueryRow(`SELECT COALESCE(MAX(id), 0) FROM events WHERE session_id = $1`, sid).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
 		last[sid] = id

@@ -1,0 +1,198 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+// Notification channels every instance listens on. Payloads carry ids only: the tables stay
+// the source of truth.
+const (
+	// eventsChannel: "instance sessionPrev lastId sessionId" per session a commit wrote events to.
+	eventsChannel = "sharethings_events"
+	// unlockChannel: the id of an upload someone waits to lock (uploadlock.go).
+	unlockChannel = "sharethings_unlock"
+)
+
+// postgresPoolSize bounds one instance's connections; the listener and held upload locks
+// take their own on top.
+const postgresPoolSize = 32
+
+// OpenPostgres opens a PostgreSQL database by URL, migrated to the current schema, with the
+// chunk tree and upload bookkeeping in dataDir, which every instance must share.
+func OpenPostgres(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	dataDir, err := prepareDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.ParseConfig(databaseURL); err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	conns, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	conns.SetMaxOpenConns(postgresPoolSize)
+	conns.SetMaxIdleConns(postgresPoolSize)
+	db, err := open(ctx, dataDir, postgresDialect, conns, conns)
+	if err != nil {
+		return nil, err
+	}
+	db.url = databaseURL
+	db.instance = randomHex(8)
+	db.listener = &listener{db: db, holders: map[string]func(){}}
+	return db, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Shared reports whether other instances may use this database (PostgreSQL).
+func (db *DB) Shared() bool { return db.url != "" }
+
+// notifyOthers, inside the transaction, tells the other instances which events it recorded:
+// per session, the id before them and the last. PostgreSQL delivers notifications at commit,
+// in commit order, and only if the transaction commits.
+func (tx *Tx) notifyOthers() error {
+	if !tx.db.Shared() || len(tx.events) == 0 {
+		return nil
+	}
+	first := map[string]int64{}
+	last := map[string]int64{}
+	var order []string
+	for _, e := range tx.events {
+		if _, ok := first[e.SessionID]; !ok {
+			first[e.SessionID] = e.Prev
+			order = append(order, e.SessionID)
+		}
+		last[e.SessionID] = e.ID
+	}
+	for _, sid := range order {
+		payload := fmt.Sprintf("%s %d %d %s", tx.db.instance, first[sid], last[sid], sid)
+		if _, err := tx.ExecContext(context.Background(), `SELECT pg_notify(?, ?)`, eventsChannel, payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listener holds one connection LISTENing for the other instances and relays what it hears.
+type listener struct {
+	db      *DB
+	catchUp func(context.Context)
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	mu      sync.Mutex
+	holders map[string]func() // upload id → ask our holder of its lock to let go
+}
+
+// FollowOthers starts relaying other instances' events to db.Broker and their requests for
+// upload locks to our holders; call it once, after setting Broker. catchUp runs after every
+// (re)connection, when notifications may have been missed, to read what subscribers lack
+// from the log. On SQLite there are no others, and it does nothing.
+func (db *DB) FollowOthers(catchUp func(context.Context)) {
+	if !db.Shared() {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := db.listener
+	l.catchUp, l.cancel, l.done = catchUp, cancel, make(chan struct{})
+	go l.run(ctx)
+}
+
+func (l *listener) stop() {
+	if l.cancel != nil {
+		l.cancel()
+		<-l.done
+	}
+}
+
+// run listens until stopped, reconnecting with a growing pause when the connection fails.
+func (l *listener) run(ctx context.Context) {
+	defer close(l.done)
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := l.listen(ctx, func() { pause = 100 * time.Millisecond })
+		if ctx.Err() != nil {
+			return
+		}
+		slog.Warn("listening to other instances failed; retrying", "err", err, "in", pause)
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// listen connects, subscribes, catches up and handles notifications until an error.
+func (l *listener) listen(ctx context.Context, connected func()) error {
+	conn, err := pgx.Connect(ctx, l.db.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for _, ch := range []string{eventsChannel, unlockChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
+			return err
+		}
+	}
+	connected()
+	if l.catchUp != nil {
+		l.catchUp(ctx)
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		switch n.Channel {
+		case eventsChannel:
+			l.relayEvents(ctx, n.Payload)
+		case unlockChannel:
+			l.requestRelease(n.Payload)
+		}
+	}
+}
+
+// relayEvents reads from the log the events another instance committed and publishes them.
+func (l *listener) relayEvents(ctx context.Context, payload string) {
+	f := strings.SplitN(payload, " ", 4)
+	if len(f) != 4 || f[0] == l.db.instance || l.db.Broker == nil {
+		return // ours were published at commit
+	}
+	prev, err1 := strconv.ParseInt(f[1], 10, 64)
+	last, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || last <= prev {
+		return
+	}
+	events, err := l.db.ListEvents(ctx, f[3], prev, int(min(last-prev, 1000)))
+	if err != nil {
+		// Subscribers see the gap at the next event of the session and read it then.
+		slog.Warn("read events another instance recorded", "err", err)
+		return
+	}
+	// Later commits' events, read here too, come with their own notifications.
+	n := 0
+	for n < len(events) && events[n].ID <= last {
+		n++
+	}
+	if n > 0 {
+		l.db.Broker.Publish(events[:n])
+	}
+}
