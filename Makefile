@@ -1,7 +1,7 @@
 # ShareThings build and test entry points. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: run build test test-go test-web node-deps vet fmt-check openapi openapi-test web web-fresh
+.PHONY: run build test test-go test-postgres test-web node-deps vet fmt-check openapi openapi-test web web-fresh
 
 run: ## run the server with embedded defaults (./data, :8080)
 	$(GO) run ./cmd/sharethings
@@ -13,6 +13,9 @@ test: fmt-check vet test-web web-fresh test-go openapi-test ## every test: forma
 
 test-go: node-deps
 	$(GO) test -race -count=1 ./...
+
+test-postgres: node-deps ## the server's whole test suite again, every in-process server on PostgreSQL (storage's suite runs on both in test-go)
+	SHARETHINGS_TEST_ENGINE=postgres $(GO) test -race -count=1 ./cmd/sharethings
 
 node-deps: ## install web/'s locked npm packages (the app's build and tests, and the Node clients the Go end-to-end tests run)
 	cd web && npm ci --no-audit --no-fund

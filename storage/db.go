@@ -130,6 +130,16 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
 
+// Connections is how many database connections are open now (PostgreSQL's are sockets,
+// SQLite's files), for metrics and for telling a pool's growth from a leak.
+func (db *DB) Connections() int {
+	n := db.writer.Stats().OpenConnections
+	if db.reader.DB != db.writer.DB {
+		n += db.reader.Stats().OpenConnections
+	}
+	return n
+}
+
 // Tx is a write transaction that collects the events it records so they can be published
 // after commit.
 type Tx struct {

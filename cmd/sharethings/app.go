@@ -123,6 +123,7 @@ func (a *App) handler() (http.Handler, error) {
 		}
 		return float64(n)
 	})
+	s.RegisterGauge("sharethings_database_connections", "Database connections open now.", func() float64 { return float64(a.db.Connections()) })
 	s.RegisterGauge("sharethings_event_subscribers", "Event streams open now.", func() float64 { return float64(a.hub.Subscribers()) })
 	a.handlers = s
 	return s.Handler()

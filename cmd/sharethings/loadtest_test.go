@@ -208,9 +208,8 @@ func TestConcurrentLoad(t *testing.T) {
 	if !ok {
 		d = loadDefault
 	}
-	before := measure(t, "")
+	before := measure(t, nil)
 	cfg, clk := testConfig(t, "--session-max-items", "1000000")
-	pooled := filepath.Join(cfg.DataDir, "sharethings.db")
 	run := &loadRun{t: t, srv: startServer(t, cfg, clk), transport: newWatchedTransport(), uploaded: map[chunkKey]string{}}
 	run.hc = &http.Client{Transport: run.transport}
 	for i := range loadSessions {
@@ -218,7 +217,7 @@ func TestConcurrentLoad(t *testing.T) {
 		run.join(fmt.Sprintf("creator-%d", i), i)
 	}
 	run.hc.CloseIdleConnections()
-	idle := measure(t, pooled)
+	idle := measure(t, run.srv)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -236,9 +235,9 @@ func TestConcurrentLoad(t *testing.T) {
 
 	run.hc.CloseIdleConnections()
 	waitFor(t, "no subscriber", func() bool { return run.srv.app.hub.Subscribers() == 0 })
-	waitBackTo(t, "after the load, with the server running", idle, pooled)
+	waitBackTo(t, "after the load, with the server running", idle, run.srv)
 	run.srv.shutdown()
-	waitBackTo(t, "after the server stopped", before, "")
+	waitBackTo(t, "after the server stopped", before, nil)
 }
 
 // join returns a client joined to session i; a refused join fails the test.
@@ -353,10 +352,18 @@ func (r *loadRun) logFigures(uploading, streaming time.Duration) {
 // resources are what a leak leaves behind.
 type resources struct{ goroutines, fds int }
 
-// measure counts goroutines and open descriptors, but not those of files under pooled (the
-// SQLite connections: their pools are bounded and grow under load by design).
-func measure(t testing.TB, pooled string) resources {
-	return resources{goroutines(), len(openFiles(t, pooled))}
+// measure counts goroutines and open descriptors, but not the database connections of srv
+// (SQLite's files, PostgreSQL's sockets: their pools are bounded and grow under load by
+// design); with no server, all of them.
+func measure(t testing.TB, srv *testServer) resources {
+	if srv == nil {
+		return resources{goroutines(), len(openFiles(t, ""))}
+	}
+	fds := len(openFiles(t, filepath.Join(srv.cfg.DataDir, "sharethings.db")))
+	if srv.cfg.DatabaseURL != "" {
+		fds -= srv.app.db.Connections()
+	}
+	return resources{goroutines(), fds}
 }
 
 // goroutines counts this process's goroutines but those tusd keeps on purpose for its
@@ -395,15 +402,15 @@ func openFiles(t testing.TB, skip string) []string {
 
 // waitBackTo polls until goroutines and descriptors are at most base, and after a deadline
 // fails with the goroutines' stacks and the descriptors.
-func waitBackTo(t testing.TB, what string, base resources, pooled string) {
+func waitBackTo(t testing.TB, what string, base resources, srv *testServer) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for now := measure(t, pooled); now.goroutines > base.goroutines || now.fds > base.fds; now = measure(t, pooled) {
+	for now := measure(t, srv); now.goroutines > base.goroutines || now.fds > base.fds; now = measure(t, srv) {
 		if time.Now().After(deadline) {
 			var stacks strings.Builder
 			pprof.Lookup("goroutine").WriteTo(&stacks, 1)
 			t.Fatalf("%s: %d goroutines and %d descriptors, baseline %d and %d\ndescriptors: %v\n%s",
-				what, now.goroutines, now.fds, base.goroutines, base.fds, openFiles(t, pooled), stacks.String())
+				what, now.goroutines, now.fds, base.goroutines, base.fds, openFiles(t, ""), stacks.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

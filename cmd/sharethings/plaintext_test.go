@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 const (
@@ -117,12 +119,16 @@ func dataDirFiles(t testing.TB, dir string) []haystack {
 func tableDumps(t testing.TB, db *sql.DB) []haystack {
 	t.Helper()
 	var tables []string
+	query := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if _, ok := db.Driver().(*sqlite3.SQLiteDriver); !ok {
+		query = `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`
+	}
 	queryRows(t, db, func(r *sql.Rows) error {
 		var name string
 		err := r.Scan(&name)
 		tables = append(tables, name)
 		return err
-	}, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	}, query)
 	var out []haystack
 	for _, table := range tables {
 		var dump []byte
@@ -224,7 +230,11 @@ func requireSearchWorks(t *testing.T, srv *testServer) {
 		}
 	}
 	visible := strings.Join(findings(serverHaystacks(t, srv), []string{plainSession, "cli-test"}), "\n")
-	for _, want := range []string{"in table sessions", "in table clients", "sharethings.db"} {
+	stores := []string{"in table sessions", "in table clients"}
+	if srv.cfg.DatabaseURL == "" {
+		stores = append(stores, "sharethings.db")
+	}
+	for _, want := range stores {
 		if !strings.Contains(visible, want) {
 			t.Fatalf("the search does not see what the server does store (want %q):\n%s", want, visible)
 		}
@@ -339,7 +349,7 @@ func sessionLog(t testing.TB, db *sql.DB, sid string) []loggedEvent {
 		e.Data = json.RawMessage(data)
 		out = append(out, e)
 		return err
-	}, `SELECT id, type, data FROM events WHERE session_id = ? ORDER BY id`, sid)
+	}, `SELECT id, type, data FROM events WHERE session_id = $1 ORDER BY id`, sid)
 	return out
 }
 
@@ -404,9 +414,11 @@ func storedChunks(t testing.TB, db *sql.DB) map[chunkKey]storedChunk {
 	queryRows(t, db, func(r *sql.Rows) error {
 		var k chunkKey
 		var c storedChunk
-		err := r.Scan(&k.sid, &k.cid, &k.index, &c.size, &c.sum)
+		var sum []byte
+		err := r.Scan(&k.sid, &k.cid, &k.index, &c.size, &sum)
+		c.sum = hex.EncodeToString(sum)
 		out[k] = c
 		return err
-	}, `SELECT session_id, content_id, chunk_index, size, lower(hex(sha256)) FROM chunk_metadata`)
+	}, `SELECT session_id, content_id, chunk_index, size, sha256 FROM chunk_metadata`)
 	return out
 }

@@ -20,11 +20,11 @@ func (s *testServer) completeInDB(t testing.TB, id string) bool {
 	t.Helper()
 	db := s.openDB(t)
 	defer db.Close()
-	var done int
+	var done bool
 	if err := db.QueryRow(`SELECT is_complete FROM content_metadata WHERE session_id = 'team-alpha' AND content_id = $1`, id).Scan(&done); err != nil {
 		t.Fatalf("is_complete of %s: %v", id, err)
 	}
-	return done == 1
+	return done
 }
 
 func TestTusRoundTripSizes(t *testing.T) {
