@@ -15,15 +15,22 @@ import (
 
 // RecoverUploads settles the unfinished uploads a stopped or killed server left, before it
 // serves: those whose .info tusd cannot read are removed first (see dropUnreadable), then
-// SweepUploads settles the rest.
+// SweepUploads settles the rest. Where other instances share the uploads, those begun in the
+// last minute are left alone: another instance may be creating them now.
 func (s *Server) RecoverUploads(ctx context.Context) error {
 	pending, err := s.Uploads.ListUploads(ctx)
 	if err != nil {
 		return err
 	}
+	begunBefore := s.now()
+	if s.UploadLocks != nil {
+		begunBefore = begunBefore.Add(-time.Minute)
+	}
 	var errs []error
 	for _, up := range pending {
-		errs = append(errs, s.uploads.dropUnreadable(ctx, up))
+		if !up.CreatedAt.After(begunBefore) {
+			errs = append(errs, s.uploads.dropUnreadable(ctx, up))
+		}
 	}
 	return errors.Join(append(errs, s.SweepUploads(ctx))...)
 }

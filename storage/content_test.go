@@ -1048,15 +1048,7 @@ func TestConcurrentWritesToOneSession(t *testing.T) {
 					wg.Go(func() { errs[i] = f.db.CreateContent(t.Context(), c, limits) })
 				}
 				wg.Wait()
-				accepted := 0
-				for _, err := range errs {
-					switch {
-					case err == nil:
-						accepted++
-					case api.ErrorCode(err) != api.EQUOTAEXCEEDED:
-						t.Fatalf("create: %v", err)
-					}
-				}
+				accepted := countAccepted(t, errs)
 				items := f.listAll(t, "s1", api.NewestFirst, 100)
 				created := slices.DeleteFunc(eventTypes(f.broker.published()), func(typ string) bool { return typ != api.EventContentCreated })
 				if accepted != 3 || len(items) != 3 || len(created) != 3 {
@@ -1065,4 +1057,20 @@ func TestConcurrentWritesToOneSession(t *testing.T) {
 			})
 		}
 	})
+}
+
+// countAccepted counts the creations that succeeded; any failure but a refused quota fails
+// the test.
+func countAccepted(t *testing.T, errs []error) int {
+	t.Helper()
+	accepted := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			accepted++
+		case api.ErrorCode(err) != api.EQUOTAEXCEEDED:
+			t.Fatalf("create: %v", err)
+		}
+	}
+	return accepted
 }

@@ -18,7 +18,6 @@ import (
 // dialect is what differs between the two engines. Queries are written once, with '?'
 // placeholders and SQL both engines accept; the few fragments that cannot be shared live here.
 type dialect struct {
-	name string
 	// migrations is the engine's own numbered schema files.
 	migrations fs.FS
 	// dollarParams turns '?' into $1, $2, … (PostgreSQL numbers its parameters).
@@ -37,7 +36,6 @@ type dialect struct {
 }
 
 var sqliteDialect = &dialect{
-	name:       "sqlite",
 	migrations: migrations.FS,
 	jsonList:   `SELECT value FROM json_each(?)`,
 	isUniqueViolation: func(err error) bool {
@@ -47,7 +45,6 @@ var sqliteDialect = &dialect{
 }
 
 var postgresDialect = &dialect{
-	name:         "postgres",
 	migrations:   migrations.Postgres,
 	dollarParams: true,
 	jsonList:     `SELECT jsonb_array_elements_text(?::jsonb)`,

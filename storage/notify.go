@@ -23,6 +23,8 @@ const (
 	eventsChannel = "sharethings_events"
 	// unlockChannel: the id of an upload someone waits to lock (uploadlock.go).
 	unlockChannel = "sharethings_unlock"
+	// expiredChannel: "instance sessionId" of a session an instance deleted as idle.
+	expiredChannel = "sharethings_expired"
 )
 
 // postgresPoolSize bounds one instance's connections; the listener and held upload locks
@@ -64,6 +66,12 @@ func randomHex(n int) string {
 // Shared reports whether other instances may use this database (PostgreSQL).
 func (db *DB) Shared() bool { return db.url != "" }
 
+// notify sends a notification to every instance when tx commits.
+func (tx *Tx) notify(channel, payload string) error {
+	_, err := tx.ExecContext(context.Background(), `SELECT pg_notify(?, ?)`, channel, payload)
+	return err
+}
+
 // notifyOthers, inside the transaction, tells the other instances which events it recorded:
 // per session, the id before them and the last. PostgreSQL delivers notifications at commit,
 // in commit order, and only if the transaction commits.
@@ -83,7 +91,30 @@ func (tx *Tx) notifyOthers() error {
 	}
 	for _, sid := range order {
 		payload := fmt.Sprintf("%s %d %d %s", tx.db.instance, first[sid], last[sid], sid)
-		if _, err := tx.ExecContext(context.Background(), `SELECT pg_notify(?, ?)`, eventsChannel, payload); err != nil {
+		if err := tx.notify(eventsChannel, payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Relay is where FollowOthers hands what other instances did.
+type Relay struct {
+	// CatchUp runs after every (re)connection, when notifications may have been missed, to
+	// read from the log what subscribers lack.
+	CatchUp func(context.Context)
+	// SessionExpired runs when another instance deleted an idle session.
+	SessionExpired func(sessionID string)
+}
+
+// notifyExpired tells the other instances which sessions tx deletes as idle, so they end
+// their subscribers' streams with session.expired as this instance does.
+func (tx *Tx) notifyExpired(sessionIDs []string) error {
+	if !tx.db.Shared() {
+		return nil
+	}
+	for _, id := range sessionIDs {
+		if err := tx.notify(expiredChannel, tx.db.instance+" "+id); err != nil {
 			return err
 		}
 	}
@@ -92,26 +123,25 @@ func (tx *Tx) notifyOthers() error {
 
 // listener holds one connection LISTENing for the other instances and relays what it hears.
 type listener struct {
-	db      *DB
-	catchUp func(context.Context)
-	cancel  context.CancelFunc
-	done    chan struct{}
+	db     *DB
+	relay  Relay
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	mu      sync.Mutex
 	holders map[string]func() // upload id → ask our holder of its lock to let go
 }
 
-// FollowOthers starts relaying other instances' events to db.Broker and their requests for
-// upload locks to our holders; call it once, after setting Broker. catchUp runs after every
-// (re)connection, when notifications may have been missed, to read what subscribers lack
-// from the log. On SQLite there are no others, and it does nothing.
-func (db *DB) FollowOthers(catchUp func(context.Context)) {
+// FollowOthers starts relaying other instances' events to db.Broker, their expired sessions
+// and catch-ups to relay, and their requests for upload locks to our holders; call it once,
+// after setting Broker. On SQLite there are no others, and it does nothing.
+func (db *DB) FollowOthers(relay Relay) {
 	if !db.Shared() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := db.listener
-	l.catchUp, l.cancel, l.done = catchUp, cancel, make(chan struct{})
+	l.relay, l.cancel, l.done = relay, cancel, make(chan struct{})
 	go l.run(ctx)
 }
 
@@ -147,14 +177,14 @@ func (l *listener) listen(ctx context.Context, connected func()) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	for _, ch := range []string{eventsChannel, unlockChannel} {
+	for _, ch := range []string{eventsChannel, unlockChannel, expiredChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+ch); err != nil {
 			return err
 		}
 	}
 	connected()
-	if l.catchUp != nil {
-		l.catchUp(ctx)
+	if l.relay.CatchUp != nil {
+		l.relay.CatchUp(ctx)
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
@@ -166,6 +196,11 @@ func (l *listener) listen(ctx context.Context, connected func()) error {
 			l.relayEvents(ctx, n.Payload)
 		case unlockChannel:
 			l.requestRelease(n.Payload)
+		case expiredChannel:
+			instance, sid, _ := strings.Cut(n.Payload, " ")
+			if instance != l.db.instance && l.relay.SessionExpired != nil {
+				l.relay.SessionExpired(sid)
+			}
 		}
 	}
 }

@@ -114,11 +114,6 @@ func openOrCreateSession(ctx context.Context, tx *Tx, in api.JoinInput) (*api.Se
 }
 
 func createSession(ctx context.Context, tx *Tx, in api.JoinInput) (*api.Session, error) {
-	// A directory left by a session whose files could not be removed must not leak into its
-	// successor.
-	if err := tx.db.tree.removeSession(in.SessionID); err != nil {
-		return nil, err
-	}
 	sum := sha256.Sum256(in.Fingerprint.Data)
 	now := api.UnixMilli(tx.now)
 	var gen int64
@@ -130,6 +125,12 @@ func createSession(ctx context.Context, tx *Tx, in api.JoinInput) (*api.Session,
 		if tx.db.d.isUniqueViolation(err) {
 			return nil, api.Errorf(api.ESESSIONEXISTS, "session %q was just created by someone else", in.SessionID)
 		}
+		return nil, err
+	}
+	// A directory left by a session whose files could not be removed must not leak into its
+	// successor. Only now, with the row ours: before, another instance might have created
+	// the session and be writing into it.
+	if err := tx.db.tree.removeSession(in.SessionID); err != nil {
 		return nil, err
 	}
 	return &api.Session{ID: in.SessionID, KDF: *in.KDF, CreatedAt: api.FromUnixMilli(now), Generation: gen}, nil
@@ -194,6 +195,9 @@ func (db *DB) ExpireSessions(ctx context.Context, cutoff time.Time) ([]string, e
 	}
 	ids, err := scanStrings(rows)
 	if err != nil {
+		return nil, err
+	}
+	if err := tx.notifyExpired(ids); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {

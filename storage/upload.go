@@ -75,10 +75,7 @@ func (db *DB) FinishUpload(ctx context.Context, uploadID, sha256Hex string) erro
 		return err
 	}
 	defer tx.Rollback()
-	u, err := findUpload(ctx, tx, uploadID)
-	if err == nil {
-		err = tx.lockSession(ctx, u.SessionID)
-	}
+	u, err := findLockedUpload(ctx, tx, uploadID)
 	if err != nil {
 		return err
 	}
@@ -143,6 +140,20 @@ func findUpload(ctx context.Context, q queryer, uploadID string) (*api.Upload, e
 		return nil, api.Errorf(api.ENOTFOUND, "no unfinished upload %s", uploadID)
 	}
 	return u, err
+}
+
+// findLockedUpload finds an upload and locks its session. Where the lock may have been waited
+// for (PostgreSQL), it reads the upload again: whoever held the session may have deleted
+// its item, and the upload with it.
+func findLockedUpload(ctx context.Context, tx *Tx, uploadID string) (*api.Upload, error) {
+	u, err := findUpload(ctx, tx, uploadID)
+	if err != nil || tx.db.d.lockSession == "" {
+		return u, err
+	}
+	if err := tx.lockSession(ctx, u.SessionID); err != nil {
+		return nil, err
+	}
+	return findUpload(ctx, tx, uploadID)
 }
 
 // FindUpload returns an unfinished upload.

@@ -53,7 +53,7 @@ func OpenApp(ctx context.Context, cfg *Config) (*App, error) {
 		ReconnectRetryDelay: 3 * time.Second,
 	})
 	db.Broker = hub
-	db.FollowOthers(hub.CatchUp)
+	db.FollowOthers(storage.Relay{CatchUp: hub.CatchUp, SessionExpired: hub.Expire})
 	app := &App{cfg: cfg, db: db, hub: hub}
 	handler, err := app.handler()
 	if err == nil {

@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	apiclient "github.com/sharethings/sharethings/api/client"
+	"github.com/sharethings/sharethings/storage/pgtest"
 )
 
 // openStream opens the session's event stream with a token and returns once the server has
@@ -131,4 +135,55 @@ func TestShutdownEndsStreamsAtOnce(t *testing.T) {
 		t.Fatalf("shutdown with a stream open: %v", err)
 	}
 	srv.stop = nil
+}
+
+// TestPresenceHoldsAcrossInstances: instances sharing a PostgreSQL database each mark the
+// clients holding their streams as seen, and the sessions they stream as active, so another
+// instance's checks, which know nothing of those streams, neither send the clients away nor
+// expire the session.
+func TestPresenceHoldsAcrossInstances(t *testing.T) {
+	cfg, clk := testConfig(t, "--token-ttl", "24h", "--session-idle-timeout", "10m",
+		"--database-url", pgtest.Shared(t).NewDatabase(t))
+	other := *cfg
+	one, two := startServer(t, cfg, clk), startServer(t, &other, clk)
+	streamer := one.joinAs(t, "streamer", true)
+	two.joinAs(t, "silent", false)
+	closeStream := one.openStream(t, streamer)
+	defer closeStream()
+
+	clk.Advance(31 * time.Second)
+	one.app.ExpirePresence(t.Context())
+	two.app.ExpirePresence(t.Context())
+	if got := strings.Join(two.presentNames(t, streamer), ","); got != "streamer" {
+		t.Fatalf("present: %s, want only the streamer", got)
+	}
+	clk.Advance(11 * time.Minute)
+	one.app.Sweep(t.Context())
+	two.app.Sweep(t.Context())
+	if r := two.do(http.MethodGet, "/api/v1/sessions/team-alpha", nil, ""); r.status != 200 {
+		t.Fatalf("a session streamed on another instance expired: %d", r.status)
+	}
+	if got, want := strings.Join(two.presenceEvents(t), " "), "joined:streamer joined:silent left:silent"; got != want {
+		t.Fatalf("presence events:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestSessionExpiryReachesEveryInstance: a session one instance deletes as idle ends the
+// streams other instances hold in it with session.expired, as it does on the one that
+// deleted it.
+func TestSessionExpiryReachesEveryInstance(t *testing.T) {
+	cfg, clk := testConfig(t, "--token-ttl", "24h", "--session-idle-timeout", "10m",
+		"--database-url", pgtest.Shared(t).NewDatabase(t))
+	other := *cfg
+	one, two := startServer(t, cfg, clk), startServer(t, &other, clk)
+	c, joined := joinedClient(t, one.url, "alice")
+	sink, _, done := listen(t, c, joined.LastEventID)
+	sink.next(t, "client.joined")
+
+	clk.Advance(11 * time.Minute) // one never sweeps: two does not know of its stream
+	two.app.Sweep(t.Context())
+	sink.next(t, "session.expired")
+	if err := <-done; !errors.Is(err, apiclient.ErrSessionExpired) {
+		t.Fatalf("Events returned %v, want ErrSessionExpired", err)
+	}
 }
