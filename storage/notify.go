@@ -66,6 +66,15 @@ func randomHex(n int) string {
 // Shared reports whether other instances may use this database (PostgreSQL).
 func (db *DB) Shared() bool { return db.url != "" }
 
+// Engine names the database for logs: "sqlite" or "postgres" (never the URL, which may
+// hold a password).
+func (db *DB) Engine() string {
+	if db.Shared() {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
 // notify sends a notification to every instance when tx commits.
 func (tx *Tx) notify(channel, payload string) error {
 	_, err := tx.ExecContext(context.Background(), `SELECT pg_notify(?, ?)`, channel, payload)

@@ -16,7 +16,8 @@ const SecretFile = "jwt-secret"
 
 // LoadOrCreateSecret returns the token-signing key kept in the data directory, generating 32
 // random bytes into a 0600 file on first use, so tokens survive restarts without
-// configuration. Concurrent first starts agree on one key: the file is created exclusively.
+// configuration. Instances that start together on a shared data directory agree on one key:
+// the file appears whole (written aside, then linked into place) or not at all.
 func LoadOrCreateSecret(dataDir string) ([]byte, error) {
 	path := filepath.Join(dataDir, SecretFile)
 	if key, err := readSecret(path); !errors.Is(err, fs.ErrNotExist) {
@@ -27,18 +28,32 @@ func LoadOrCreateSecret(dataDir string) ([]byte, error) {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	tmp, err := writeAside(dataDir, hex.EncodeToString(key)+"\n")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	// Unlike a rename, a link does not replace a key another instance put there first.
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
 		return readSecret(path)
 	} else if err != nil {
 		return nil, err
 	}
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
-		os.Remove(path)
-		return nil, err
-	}
 	return key, nil
+}
+
+// writeAside writes text to a new 0600 file in dir, synced, and returns its path.
+func writeAside(dir, text string) (string, error) {
+	f, err := os.CreateTemp(dir, "."+SecretFile+"-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.WriteString(text)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 func readSecret(path string) ([]byte, error) {

@@ -373,6 +373,29 @@ func TestLoadOrCreateSecretIsStable(t *testing.T) {
 	}
 }
 
+// TestLoadOrCreateSecretAgreesWhenStartedTogether: instances that start together on one
+// data directory each get the same whole key, and nothing else is left there.
+func TestLoadOrCreateSecretAgreesWhenStartedTogether(t *testing.T) {
+	for range 20 {
+		dir := t.TempDir()
+		keys := make([][]byte, 8)
+		errs := make([]error, len(keys))
+		var wg sync.WaitGroup
+		for i := range keys {
+			wg.Go(func() { keys[i], errs[i] = LoadOrCreateSecret(dir) })
+		}
+		wg.Wait()
+		for i := range keys {
+			if errs[i] != nil || string(keys[i]) != string(keys[0]) {
+				t.Fatalf("start %d got %x, %v; start 0 got %x", i, keys[i], errs[i], keys[0])
+			}
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Fatalf("%d files left in the data directory, want only %s", len(entries), SecretFile)
+		}
+	}
+}
+
 func TestMigrations(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()

@@ -146,7 +146,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go every(ctx, a.cfg.SweepInterval, a.Sweep)
 	go every(ctx, a.cfg.PresenceCheck, a.ExpirePresence)
 	go every(ctx, a.cfg.Heartbeat, a.hub.Heartbeat)
-	slog.Info("sharethings listening", "url", a.URL(), "data_dir", a.cfg.DataDir)
+	slog.Info("sharethings listening", "url", a.URL(), "data_dir", a.cfg.DataDir, "database", a.db.Engine())
 
 	select {
 	case err := <-errc:
