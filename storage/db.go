@@ -51,11 +51,17 @@ type DB struct {
 // DatabaseFile is the name of the SQLite database inside the data directory.
 const DatabaseFile = "sharethings.db"
 
+// PostgresMarker is the file that marks a data directory as that of instances on PostgreSQL.
+const PostgresMarker = "postgres-database"
+
 // Open opens the data directory (creating it 0700 if needed): its SQLite database, created
 // 0600 and migrated to the current schema, and its sessions tree, from which it removes the
 // directories of sessions that no longer exist.
 func Open(ctx context.Context, dataDir string) (*DB, error) {
 	dataDir, err := prepareDataDir(dataDir)
+	if err == nil {
+		err = claimDataDir(dataDir, false)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +103,24 @@ func prepareDataDir(dataDir string) (string, error) {
 	// owner decides.
 	_ = os.Chmod(dataDir, 0o700)
 	return dataDir, nil
+}
+
+// claimDataDir refuses a data directory whose sessions live in the other engine's database:
+// an instance removes, as orphans, the directories of the sessions its database does not
+// know, so an instance started without the PostgreSQL URL its peers use (or with one, on a
+// SQLite server's directory) would delete every chunk there.
+func claimDataDir(dataDir string, postgres bool) error {
+	marker := filepath.Join(dataDir, PostgresMarker)
+	if !postgres {
+		if _, err := os.Stat(marker); err == nil {
+			return fmt.Errorf("%s is the data directory of instances on PostgreSQL (it has %s): give this one their database URL too, or another data directory", dataDir, PostgresMarker)
+		}
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, DatabaseFile)); err == nil {
+		return fmt.Errorf("%s holds the SQLite database of a server that ran there: give instances on PostgreSQL a data directory of their own", dataDir)
+	}
+	return os.WriteFile(marker, []byte("The sessions of this data directory are in a PostgreSQL database.\n"), 0o600)
 }
 
 // open migrates the database and clears orphan directories; it closes both pools on failure.

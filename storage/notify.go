@@ -35,6 +35,9 @@ const postgresPoolSize = 32
 // chunk tree and upload bookkeeping in dataDir, which every instance must share.
 func OpenPostgres(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	dataDir, err := prepareDataDir(dataDir)
+	if err == nil {
+		err = claimDataDir(dataDir, true)
+	}
 	if err != nil {
 		return nil, err
 	}

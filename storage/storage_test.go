@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -393,6 +394,23 @@ func TestLoadOrCreateSecretAgreesWhenStartedTogether(t *testing.T) {
 		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 			t.Fatalf("%d files left in the data directory, want only %s", len(entries), SecretFile)
 		}
+	}
+}
+
+// TestDataDirectoryBelongsToOneEngine: a data directory used with one engine is refused to
+// the other, whose start would remove its sessions' files as orphans.
+func TestDataDirectoryBelongsToOneEngine(t *testing.T) {
+	ctx := context.Background()
+	onPostgres := newFixture(t, "postgres")
+	if _, err := Open(ctx, onPostgres.dir); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Fatalf("SQLite opened the data directory of PostgreSQL instances: %v", err)
+	}
+	onSQLite := newFixture(t, "sqlite")
+	if _, err := OpenPostgres(ctx, onPostgres.url, onSQLite.dir); err == nil || !strings.Contains(err.Error(), "SQLite") {
+		t.Fatalf("PostgreSQL opened the data directory of a SQLite server: %v", err)
+	}
+	if entries, _ := os.ReadDir(onSQLite.dir); len(entries) != 3 { // the database, its -wal and -shm
+		t.Fatalf("the refused start left files: %v", entries)
 	}
 }
 

@@ -61,7 +61,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	// One after the other: the first creates the token-signing key in the shared directory.
 	apps := []*scaleInstance{startScaleInstance(t, bin, shared, dbURL, "app1"), startScaleInstance(t, bin, shared, dbURL, "app2")}
 	lb := startScaleBalancer(t, apps)
-	db := apps[0].client(t).openDB(t)
+	db := (&testServer{cfg: &Config{DatabaseURL: dbURL}}).openDB(t)
 	t.Cleanup(func() { db.Close() })
 
 	creds := newScaleCreds(t)
@@ -91,10 +91,15 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	uploaded := make(chan error, 1)
 	go func() { uploaded <- uploadItem(t.Context(), sender, it, cut) }()
 
-	// Mid-upload, as the subscribers see it: three chunks recorded, the fourth on its way.
+	// Mid-upload, as the subscribers see it: three chunks recorded. The sender waits before
+	// the fourth until no upload lock is left in the database, so that the one taken next is
+	// that chunk's PATCH's and names the instance serving it.
 	waitUntil(t, fmt.Sprintf("%d content.chunk events", scaleCutChunk), func() bool {
 		return direct[1].count("content.chunk", it.id) >= scaleCutChunk
 	})
+	waitUntil(t, "the sender to get to chunk "+strconv.Itoa(scaleCutChunk), cut.isHeld)
+	waitUntil(t, "the upload locks of earlier chunks to be released", func() bool { return len(uploadLockHolders(t, db)) == 0 })
+	cut.start()
 	waitUntil(t, "the paused chunk to be half sent", cut.isReached)
 	victim, survivor := servingUpload(t, db, apps)
 	partial := filepath.Join(shared, "sessions", scaleSession, it.id, strconv.Itoa(scaleCutChunk)+".bin")
@@ -119,6 +124,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 		t.Fatalf("the upload did not finish within %v after the kill\ntus requests:\n%s", scaleWait, trace)
 	}
 	resumedAt := requireResumed(t, trace, it.id, scaleCutChunk)
+	t.Logf("the sender's tus requests for chunk %d:\n%s", scaleCutChunk, trace.about(it.id, scaleCutChunk))
 	lb.waitLogged(t, "Server sharethings/"+victim.name+" is DOWN")
 
 	// Through the balancer, the CLI downloads and decrypts what was sent.
@@ -128,12 +134,14 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 		return victimStream.connections() >= 2 && victimStream.lastID() >= lastEventID(t, db)
 	})
 
-	// The killed instance comes back on its address: it serves the item, the balancer takes
-	// it back, and the stream that lost it returns to it.
+	// The killed instance comes back on its address: the balancer takes it back, the stream
+	// that lost it returns to it (and gets the events of the download below live), and it
+	// serves the item.
 	victim.restart(t)
 	lb.waitLogged(t, "Server sharethings/"+victim.name+" is UP")
-	requireSameFile(t, "downloaded from the restarted "+victim.name, newCLI(t, bin, victim.url), it.id, plain)
 	victimStream.moveTo(victim.url)
+	waitUntil(t, victimStream.name+" to reconnect to the restarted "+victim.name, func() bool { return victimStream.connections() == 3 })
+	requireSameFile(t, "downloaded from the restarted "+victim.name, newCLI(t, bin, victim.url), it.id, plain)
 
 	// Every stream has every event of the session's log once, in order.
 	all := append(slices.Clone(direct), balanced[0]...)
@@ -146,13 +154,16 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 			t.Errorf("%s connected %d times; it was on %s, which never went away", s.name, n, survivor.name)
 		}
 	}
+	if n := victimStream.connections(); n != 3 {
+		t.Errorf("%s connected %d times, want 3: to %s, to %s after the kill, to %s restarted", victimStream.name, n, victim.name, survivor.name, victim.name)
+	}
 	for _, s := range balanced[slices.Index(apps, victim)] {
 		if n := s.connections(); n < 2 {
 			t.Errorf("%s connected %d times; it was on %s, which was killed", s.name, n, victim.name)
 		}
 	}
-	t.Logf("chunk %d resumed on %s at byte %d of %d; %d events, each delivered once to %d streams (%s)",
-		scaleCutChunk, survivor.name, resumedAt, len(it.blobs[scaleCutChunk]), len(all[0].received()), len(all), streamSummary(all))
+	t.Logf("chunk %d resumed on %s at byte %d of %d; %d events in the log, each delivered once to %d streams (%s)",
+		scaleCutChunk, survivor.name, resumedAt, len(it.blobs[scaleCutChunk]), lastEventCount(t, db), len(all), streamSummary(all))
 }
 
 func TestScaleOutJoinLimitHoldsAcrossInstances(t *testing.T) {
@@ -249,7 +260,7 @@ func startScaleBalancer(t *testing.T, apps []*scaleInstance) *scaleBalancer {
 	addr := freeAddr(t)
 	cfg := string(raw)
 	for old, repl := range map[string]string{
-		"bind 127.0.0.1:8080\n":         "bind " + addr + "\n",
+		"bind 127.0.0.1:8080\n":        "bind " + addr + "\n",
 		"server app1 127.0.0.1:8081\n": "server app1 " + apps[0].addr() + "\n",
 		"server app2 127.0.0.1:8082\n": "server app2 " + apps[1].addr() + "\n",
 	} {
@@ -380,6 +391,9 @@ func uploadItem(ctx context.Context, c *apiclient.Client, it *sealedItem, cut *p
 	for i, blob := range it.blobs {
 		var r io.ReaderAt = bytes.NewReader(blob)
 		if i == scaleCutChunk {
+			if err := cut.hold(ctx); err != nil {
+				return err
+			}
 			r = cut
 		}
 		if err := c.UploadChunk(ctx, it.id, i, r, int64(len(blob)), nil); err != nil {
@@ -389,18 +403,31 @@ func uploadItem(ctx context.Context, c *apiclient.Client, it *sealedItem, cut *p
 	return nil
 }
 
-// pausedBlob is a blob whose upload stops once, at offset at, until released: when the test
-// kills an instance, a PATCH is then certainly in flight with part of its chunk sent.
+// pausedBlob is the blob of the chunk the kill interrupts. Its upload is held twice: before
+// it starts, until the test has seen the previous chunks finished, and once at offset at,
+// until released: when the test kills an instance, a PATCH is then certainly in flight with
+// part of the chunk sent.
 type pausedBlob struct {
-	data             []byte
-	at               int64
-	reached, resumed chan struct{}
-	reachOnce        sync.Once
-	releaseOnce      sync.Once
+	data                            []byte
+	at                              int64
+	held, started, reached, resumed chan struct{}
+	heldOnce, reachOnce             sync.Once
+	startOnce, releaseOnce          sync.Once
 }
 
 func newPausedBlob(data []byte, at int64) *pausedBlob {
-	return &pausedBlob{data: data, at: at, reached: make(chan struct{}), resumed: make(chan struct{})}
+	return &pausedBlob{data: data, at: at, held: make(chan struct{}), started: make(chan struct{}), reached: make(chan struct{}), resumed: make(chan struct{})}
+}
+
+// hold is called by the uploader before the chunk: it waits for start.
+func (b *pausedBlob) hold(ctx context.Context) error {
+	b.heldOnce.Do(func() { close(b.held) })
+	select {
+	case <-b.started:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (b *pausedBlob) ReadAt(p []byte, off int64) (int, error) {
@@ -424,36 +451,34 @@ func (b *pausedBlob) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func (b *pausedBlob) isReached() bool {
+func (b *pausedBlob) isHeld() bool    { return isClosed(b.held) }
+func (b *pausedBlob) isReached() bool { return isClosed(b.reached) }
+func (b *pausedBlob) start()          { b.startOnce.Do(func() { close(b.started) }) }
+
+// release lets the upload go on past the pause (and start, if it has not).
+func (b *pausedBlob) release() {
+	b.start()
+	b.releaseOnce.Do(func() { close(b.resumed) })
+}
+
+func isClosed(c <-chan struct{}) bool {
 	select {
-	case <-b.reached:
+	case <-c:
 		return true
 	default:
 		return false
 	}
 }
 
-func (b *pausedBlob) release() { b.releaseOnce.Do(func() { close(b.resumed) }) }
-
 // servingUpload tells which instance serves the upload in flight: the one whose database
-// connection holds an advisory lock, which tusd takes for every HEAD and PATCH (the tus
-// locker of a shared database, storage/uploadlock.go).
+// connection holds the upload's lock. tusd locks an upload for every HEAD and PATCH, and with
+// a shared database the lock is a PostgreSQL advisory lock (storage/uploadlock.go); the
+// instances name their connections.
 func servingUpload(t *testing.T, db *sql.DB, apps []*scaleInstance) (serving, other *scaleInstance) {
 	t.Helper()
 	var holders []string
 	waitUntil(t, "an instance to hold the upload's lock", func() bool {
-		holders = holders[:0]
-		rows, err := db.Query(`SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var name string
-			rows.Scan(&name)
-			holders = append(holders, name)
-		}
+		holders = uploadLockHolders(t, db)
 		return len(holders) > 0
 	})
 	for i, app := range apps {
@@ -463,6 +488,26 @@ func servingUpload(t *testing.T, db *sql.DB, apps []*scaleInstance) (serving, ot
 	}
 	t.Fatalf("upload locks held by %v, want one held by app1 or app2", holders)
 	return nil, nil
+}
+
+// uploadLockHolders names the instances holding advisory locks in the database.
+func uploadLockHolders(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var holders []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		holders = append(holders, name)
+	}
+	return holders
 }
 
 // uploadTrace records the sender's tus requests and how each ended.
@@ -498,11 +543,30 @@ func (u *uploadTrace) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, err
 }
 
+// chunk returns the requests on the upload of one chunk (its id is {sid}/{cid}/{index}-{random}).
+func (u *uploadTrace) chunk(cid string, index int) []tusRequest {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []tusRequest
+	for _, r := range u.reqs {
+		if strings.Contains(r.path, "/"+cid+"/"+strconv.Itoa(index)+"-") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func (u *uploadTrace) String() string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	return listTus(u.reqs)
+}
+
+func (u *uploadTrace) about(cid string, index int) string { return listTus(u.chunk(cid, index)) }
+
+func listTus(reqs []tusRequest) string {
 	var b strings.Builder
-	for _, r := range u.reqs {
+	for _, r := range reqs {
 		fmt.Fprintf(&b, "  %s %s offset %q: %s\n", r.method, r.path, r.offset, r.outcome)
 	}
 	return b.String()
@@ -513,17 +577,9 @@ func (u *uploadTrace) String() string {
 // new one. It returns the offset resumed from.
 func requireResumed(t *testing.T, trace *uploadTrace, cid string, index int) int64 {
 	t.Helper()
-	trace.mu.Lock()
-	var mine []tusRequest
-	for _, r := range trace.reqs {
-		if strings.Contains(r.path, "/"+cid+"/"+strconv.Itoa(index)+"-") {
-			mine = append(mine, r)
-		}
-	}
-	trace.mu.Unlock()
 	var failed, headed bool
 	upload := ""
-	for _, r := range mine {
+	for _, r := range trace.chunk(cid, index) {
 		if upload == "" {
 			upload = r.path
 		}
@@ -579,17 +635,19 @@ func openStreams(t *testing.T, app *scaleInstance) int {
 
 // streamsOnEachInstance opens event streams through the balancer, one at a time, until each
 // instance holds at least one of them, and returns them by instance. Round-robin alternates,
-// but the test looks where each landed rather than assume it.
+// but the test looks where each landed rather than assume it. The clients join first: their
+// joins, through the balancer too, would otherwise take every other turn.
 func streamsOnEachInstance(t *testing.T, creds scaleCreds, lb *scaleBalancer, apps []*scaleInstance) [2][]*scaleStream {
 	t.Helper()
+	var tokens []string
+	for n := range 4 {
+		tokens = append(tokens, creds.join(t, lb.url, fmt.Sprintf("balanced-%d", n+1), nil).CurrentToken())
+	}
 	var on [2][]*scaleStream
-	for n := 1; len(on[0]) == 0 || len(on[1]) == 0; n++ {
-		if n > 8 {
-			t.Fatalf("after %d streams through the balancer, app1 holds %d and app2 %d: not round-robin", n-1, len(on[0]), len(on[1]))
-		}
+	for n, token := range tokens {
 		before := []int{openStreams(t, apps[0]), openStreams(t, apps[1])}
-		name := fmt.Sprintf("stream %d through haproxy", n)
-		s := startScaleStream(t, name, lb.url, creds.join(t, lb.url, fmt.Sprintf("balanced-%d", n), nil).CurrentToken())
+		name := fmt.Sprintf("stream %d through haproxy", n+1)
+		s := startScaleStream(t, name, lb.url, token)
 		var now []int
 		waitUntil(t, name+" to open", func() bool {
 			now = []int{openStreams(t, apps[0]), openStreams(t, apps[1])}
@@ -601,7 +659,11 @@ func streamsOnEachInstance(t *testing.T, creds scaleCreds, lb *scaleBalancer, ap
 		}
 		s.name += " (on " + apps[i].name + ")"
 		on[i] = append(on[i], s)
+		if len(on[0]) > 0 && len(on[1]) > 0 {
+			return on
+		}
 	}
+	t.Fatalf("after %d streams through the balancer, app1 holds %d and app2 %d: not round-robin", len(tokens), len(on[0]), len(on[1]))
 	return on
 }
 
@@ -729,6 +791,8 @@ func (s *scaleStream) count(event, cid string) int {
 	return n
 }
 
+func lastEventCount(t *testing.T, db *sql.DB) int { return len(sessionLog(t, db, scaleSession)) }
+
 func lastEventID(t *testing.T, db *sql.DB) int64 {
 	t.Helper()
 	return lastLogged(t, db, []string{scaleSession})[scaleSession]
@@ -743,7 +807,7 @@ func requireStreamsHaveLog(t *testing.T, db *sql.DB, streams []*scaleStream) {
 		waitUntil(t, fmt.Sprintf("%s to get event %d (it has %d)", s.name, last, s.lastID()), func() bool { return s.lastID() >= last })
 	}
 	for _, s := range streams {
-		got := s.received()           // first: the log read after it holds all of it
+		got := s.received() // first: the log read after it holds all of it
 		log := sessionLog(t, db, scaleSession)
 		requireSameEvents(t, s.name, got, through(log, got[len(got)-1].ID))
 	}
