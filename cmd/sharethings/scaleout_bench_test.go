@@ -5,11 +5,11 @@ package main
 // PostgreSQL database and one data directory behind HAProxy round-robin
 // (docs/deploy/scaleout/haproxy.cfg, its bind and server addresses substituted).
 //
-//	go test -run '^$' -bench ScaleOut -benchtime 100x ./cmd/sharethings
+//	go test -run '^$' -bench ScaleOut -benchtime 200x ./cmd/sharethings
 //
-// b.N is the number of items each uploader sends (so -benchtime 100x is 800 items per
-// topology); give -benchtime as a count: a duration makes the framework grow b.N and start
-// every topology afresh each time. Each sub-benchmark prints items/s and MB/s (upload
+// b.N is the number of items each uploader sends (so -benchtime 200x is 1600 items per
+// topology, about 30 s for the whole run on a 2-core machine); give -benchtime as a count: a
+// duration makes the framework grow b.N and start every topology afresh each time. Each sub-benchmark prints items/s and MB/s (upload
 // throughput while the streams are being fed: items, and encrypted bytes, acknowledged per
 // second of wall time from the first announce to the last acknowledged chunk) and p50-ms and
 // p99-ms (event latency); the parent prints a table of all of them at the end.
@@ -20,6 +20,12 @@ package main
 // event. The server records that event in the transaction that records the chunk, before it
 // answers the final PATCH, so a subscriber may get it before the uploader gets its answer:
 // latencies can be negative, and the table says how often ("before ack").
+//
+// Behind the balancer the table also has "x-inst ms", what crossing instances adds: for each
+// item, the median latency of the subscribers on the instance that got the item's event later
+// minus that on the other one (taken to be the instance that recorded it, which the client
+// cannot see), and the median of that over the items. It is the time an event takes from one
+// instance's commit through the PostgreSQL notification and the other's read of the log.
 //
 // The two instances run in this process (two Apps, as the multi-instance tests start them),
 // not as two binaries: on this 2-core machine two processes would share the same cores
@@ -39,6 +45,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -73,15 +81,12 @@ type sobTopology struct {
 	name      string
 	instances int
 	postgres  bool
-	lb, sticky bool
 }
 
 var sobTopologies = []sobTopology{
 	{name: "sqlite-1", instances: 1},
 	{name: "postgres-1", instances: 1, postgres: true},
 	{name: "postgres-2-haproxy", instances: 2, postgres: true},
-	{name: "X-postgres-1-haproxy", instances: 1, postgres: true, lb: true},
-	{name: "X-postgres-2-sticky", instances: 2, postgres: true, sticky: true},
 }
 
 // sobScaleOutExample is the documented scale-out HAProxy configuration.
@@ -95,6 +100,7 @@ type sobResult struct {
 	uploading          time.Duration
 	p50, p99, max      time.Duration
 	beforeAck          float64 // share of deliveries that came before the uploader's ack
+	crossInstance      time.Duration
 	deliveries         int
 	streams            []int // event streams held by each instance during the run
 	serverLogProblems  int   // WARN and ERROR lines the servers logged
@@ -121,8 +127,8 @@ func BenchmarkScaleOut(b *testing.B) {
 	var table strings.Builder
 	fmt.Fprintf(&table, "%d uploaders and %d sessions with %d subscribers each; items of one %d KiB chunk\n",
 		sobUploaders, sobSessions, sobSubscribersPerSession, sobChunkSize/kiB)
-	fmt.Fprintf(&table, "%-20s %6s %9s %8s %8s %8s %8s %10s %10s %9s\n",
-		"topology", "items", "items/s", "MB/s", "p50 ms", "p99 ms", "max ms", "before ack", "streams", "log W/E")
+	fmt.Fprintf(&table, "%-20s %6s %9s %8s %8s %8s %8s %10s %11s %10s %9s\n",
+		"topology", "items", "items/s", "MB/s", "p50 ms", "p99 ms", "max ms", "before ack", "x-inst ms", "streams", "log W/E")
 	for _, topo := range sobTopologies {
 		r, ok := results[topo.name]
 		if !ok {
@@ -132,9 +138,13 @@ func BenchmarkScaleOut(b *testing.B) {
 		for i, n := range r.streams {
 			streams[i] = fmt.Sprint(n)
 		}
-		fmt.Fprintf(&table, "%-20s %6d %9.1f %8.1f %8.2f %8.2f %8.2f %9.1f%% %10s %9d\n",
+		cross := "-"
+		if len(r.streams) > 1 {
+			cross = fmt.Sprintf("%.2f", sobMillis(r.crossInstance))
+		}
+		fmt.Fprintf(&table, "%-20s %6d %9.1f %8.1f %8.2f %8.2f %8.2f %9.1f%% %11s %10s %9d\n",
 			r.topology, r.items, r.itemsPerSecond(), r.mbPerSecond(), sobMillis(r.p50), sobMillis(r.p99), sobMillis(r.max),
-			100*r.beforeAck, strings.Join(streams, "+"), r.serverLogProblems)
+			100*r.beforeAck, cross, strings.Join(streams, "+"), r.serverLogProblems)
 	}
 	b.Logf("scale-out figures:\n%s", table.String())
 	if !testing.Verbose() {
@@ -163,7 +173,7 @@ func sobStart(b *testing.B, topo sobTopology) *sobEnv {
 	dbURL := pgtest.Shared(b).NewDatabase(b)
 	shared := filepath.Join(b.TempDir(), "data")
 	extra := append(limits, "--data-dir", shared, "--database-url", dbURL)
-	if topo.instances > 1 || topo.lb {
+	if topo.instances > 1 {
 		extra = append(extra, "--trusted-proxies", "127.0.0.1") // as the documented deployment runs them
 	}
 	env := &sobEnv{}
@@ -178,13 +188,6 @@ func sobStart(b *testing.B, topo sobTopology) *sobEnv {
 		env.srvs = append(env.srvs, startServer(b, cfg, clk))
 	}
 	env.url = env.srvs[0].url
-	if topo.sticky {
-		return env
-	}
-	if topo.lb {
-		env.lb = sobStartBalancer(b, []*testServer{env.srvs[0], env.srvs[0]})
-		env.url = env.lb.url
-	}
 	if topo.instances > 1 {
 		env.lb = sobStartBalancer(b, env.srvs)
 		env.url = env.lb.url
@@ -236,6 +239,8 @@ type sobAck struct {
 // sobSubscriber keeps when each item's content.completed reached one event stream.
 type sobSubscriber struct {
 	name, sid string
+	token     string
+	instance  int // index of the instance that holds the stream
 	completed atomic.Int64
 	mu        sync.Mutex
 	at        map[string]time.Time // content id → arrival of its content.completed
@@ -245,7 +250,7 @@ type sobSubscriber struct {
 }
 
 func sobSubscribe(ctx context.Context, c *apiclient.Client, name string) *sobSubscriber {
-	s := &sobSubscriber{name: name, sid: c.CurrentSession(), at: map[string]time.Time{}, done: make(chan struct{})}
+	s := &sobSubscriber{name: name, sid: c.CurrentSession(), token: c.CurrentToken(), at: map[string]time.Time{}, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		s.err = c.Events(ctx, 0, func(e apiclient.Event) error {
@@ -286,11 +291,7 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 	}
 	join := func(name string, i int) *apiclient.Client {
 		b.Helper()
-		u := env.url
-		if topo.sticky {
-			u = env.srvs[(i/2)%2].url
-		}
-		c, err := creds[i%sobSessions].join(ctx, u, name, hc, quickRetry)
+		c, err := creds[i%sobSessions].join(ctx, env.url, name, hc, quickRetry)
 		if err != nil {
 			b.Fatalf("join %s to %s through %s: %v", name, creds[i%sobSessions].id, env.url, err)
 		}
@@ -321,6 +322,20 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 	streams := env.streams()
 	if slices.Contains(streams, 0) {
 		b.Fatalf("event streams per instance: %v; through round-robin every instance should hold some", streams)
+	}
+	holder := map[string]int{} // client id → instance holding its stream
+	for i, srv := range env.srvs {
+		ids, _ := srv.app.hub.Holding()
+		for _, id := range ids {
+			holder[id] = i
+		}
+	}
+	for _, s := range subs {
+		i, ok := holder[sobClientID(b, s.token)]
+		if !ok {
+			b.Fatalf("%s: no instance holds its stream", s.name)
+		}
+		s.instance = i
 	}
 
 	var uploaders []*apiclient.Client
@@ -386,6 +401,7 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 	r := sobResult{topology: topo.name, perUploader: b.N, uploading: uploading, streams: streams}
 	var latencies []time.Duration
 	early := 0
+	perItem := map[string][][]time.Duration{} // content id → latencies by instance of the subscriber
 	for _, s := range subs {
 		if <-s.done; !errors.Is(s.err, context.Canceled) {
 			b.Errorf("%s: the event stream ended with %v before the benchmark cancelled it", s.name, s.err)
@@ -408,6 +424,10 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 					early++
 				}
 				latencies = append(latencies, d)
+				if perItem[a.cid] == nil {
+					perItem[a.cid] = make([][]time.Duration, len(env.srvs))
+				}
+				perItem[a.cid][s.instance] = append(perItem[a.cid][s.instance], d)
 			}
 		}
 	}
@@ -430,6 +450,9 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 	r.deliveries = len(latencies)
 	r.p50, r.p99, r.max = sobPercentile(latencies, 0.50), sobPercentile(latencies, 0.99), latencies[len(latencies)-1]
 	r.beforeAck = float64(early) / float64(len(latencies))
+	if len(env.srvs) > 1 {
+		r.crossInstance = sobCrossInstance(perItem)
+	}
 
 	// Stopped before the logs are read, so that what the shutdown logs counts too.
 	cancel()
@@ -446,6 +469,47 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 		}
 	}
 	return r
+}
+
+// sobCrossInstance is the median over items of the later instance's median latency minus the
+// earlier one's, for the items whose event reached subscribers on two instances.
+func sobCrossInstance(perItem map[string][][]time.Duration) time.Duration {
+	var gaps []time.Duration
+	for _, byInstance := range perItem {
+		if len(byInstance) != 2 || len(byInstance[0]) == 0 || len(byInstance[1]) == 0 {
+			continue
+		}
+		var medians [2]time.Duration
+		for i, l := range byInstance {
+			slices.Sort(l)
+			medians[i] = sobPercentile(l, 0.5)
+		}
+		gaps = append(gaps, max(medians[0], medians[1])-min(medians[0], medians[1]))
+	}
+	if len(gaps) == 0 {
+		return 0
+	}
+	slices.Sort(gaps)
+	return sobPercentile(gaps, 0.5)
+}
+
+// sobClientID is the subject of a session token, the id of the client it was issued to; the
+// payload is read, not verified.
+func sobClientID(b *testing.B, token string) string {
+	b.Helper()
+	parts := strings.Split(token, ".")
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if len(parts) == 3 {
+		if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			json.Unmarshal(raw, &claims)
+		}
+	}
+	if claims.Sub == "" {
+		b.Fatalf("token %q names no client", token)
+	}
+	return claims.Sub
 }
 
 // sobPercentile is the nearest-rank percentile of sorted durations.
