@@ -81,12 +81,12 @@ type Server struct {
 // NewServer wires a Server; now is the clock for rate limits.
 func NewServer(services Services, tokens *Tokens, opts Options, now api.Clock) *Server {
 	s := &Server{
-		Services:          services,
-		now:               now,
-		detached:          newDetachedStreams(),
-		Tokens:            tokens,
-		Options:           opts,
-		Metrics:           prometheus.NewRegistry(),
+		Services: services,
+		now:      now,
+		detached: newDetachedStreams(),
+		Tokens:   tokens,
+		Options:  opts,
+		Metrics:  prometheus.NewRegistry(),
 	}
 	if s.RateLimits == nil {
 		s.RateLimits = newMemoryLimits(now)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -21,13 +22,6 @@ var haproxyExample = filepath.Join(repoRoot, "docs", "deploy", "haproxy.cfg")
 // upstream and returns the https URL it serves and the certificate file clients must trust.
 func startHAProxy(t *testing.T, upstream string) (url, certFile string) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		bin = "/usr/sbin/haproxy" // outside root's PATH on some machines
-		if _, serr := os.Stat(bin); serr != nil {
-			t.Fatalf("haproxy is not installed (%v): apt-get install haproxy", err)
-		}
-	}
 	dir := t.TempDir()
 	certFile, keyFile := writeSelfSigned(t, dir)
 	bundle := filepath.Join(dir, "bundle.pem")
@@ -35,49 +29,74 @@ func startHAProxy(t *testing.T, upstream string) (url, certFile string) {
 	key, _ := os.ReadFile(keyFile)
 	os.WriteFile(bundle, append(cert, key...), 0o600)
 	httpsAddr, httpAddr := freeAddr(t), freeAddr(t)
-
-	raw, err := os.ReadFile(haproxyExample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := string(raw)
-	for old, repl := range map[string]string{
+	runHAProxy(t, haproxyExample, httpsAddr, map[string]string{
 		"bind :443 ":                         "bind " + httpsAddr + " ",
 		"bind :80\n":                         "bind " + httpAddr + "\n",
 		"/etc/haproxy/certs/sharethings.pem": bundle,
 		"server sharethings 127.0.0.1:8080":  "server sharethings " + upstream,
-	} {
+	})
+	return "https://" + httpsAddr, certFile
+}
+
+// runHAProxy runs haproxy in the foreground with the example configuration at example, each
+// key of subs in it replaced once by its value (the addresses of this run), and returns once
+// it listens on addr. Its logs are printed if the test fails; stop (or the test's end) kills
+// it.
+func runHAProxy(t testing.TB, example, addr string, subs map[string]string) (logs *syncBuffer, stop func()) {
+	t.Helper()
+	bin := requireHAProxy(t)
+	raw, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	for old, repl := range subs {
 		if !strings.Contains(cfg, old) {
-			t.Fatalf("%s no longer contains %q: update the test with the example", haproxyExample, old)
+			t.Fatalf("%s no longer contains %q: update the test with the example", example, old)
 		}
 		cfg = strings.Replace(cfg, old, repl, 1)
 	}
-	cfgFile := filepath.Join(dir, "haproxy.cfg")
-	os.WriteFile(cfgFile, []byte(cfg), 0o600)
+	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command(bin, "-c", "-f", cfgFile).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-db", "-f", cfgFile)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	stop = sync.OnceFunc(func() { cmd.Process.Kill(); cmd.Wait() })
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		stop()
 		if t.Failed() {
 			t.Logf("haproxy:\n%s", logs.String())
 		}
 	})
 	waitFor(t, "haproxy to listen", func() bool {
-		c, err := net.Dial("tcp", httpsAddr)
+		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return "https://" + httpsAddr, certFile
+	return logs, stop
+}
+
+// requireHAProxy returns the path of Debian's haproxy, failing the test without it.
+func requireHAProxy(t testing.TB) string {
+	t.Helper()
+	if bin, err := exec.LookPath("haproxy"); err == nil {
+		return bin
+	}
+	if _, err := os.Stat("/usr/sbin/haproxy"); err == nil {
+		return "/usr/sbin/haproxy" // outside the PATH of some users
+	}
+	t.Fatal("haproxy is not installed: apt-get install haproxy (.ci/run installs it)")
+	return ""
 }
 
 // TestThroughHAProxy: behind the documented HAProxy configuration, over HTTPS and HTTP/2, the

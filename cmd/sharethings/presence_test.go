@@ -36,9 +36,20 @@ func (s *testServer) openStream(t testing.TB, token string) func() {
 // no event announces; it fails after a generous bound.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+	waitWithin(t, 10*time.Second, what, cond)
+}
+
+// waitWithin polls cond until it holds, failing the test after bound with what the optional
+// detail says then.
+func waitWithin(t testing.TB, bound time.Duration, what string, cond func() bool, detail ...func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(bound); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			more := ""
+			for _, d := range detail {
+				more += ": " + d()
+			}
+			t.Fatalf("timed out after %v waiting for %s%s", bound, what, more)
 		}
 	}
 }

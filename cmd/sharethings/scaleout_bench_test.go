@@ -49,10 +49,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,9 +85,6 @@ var sobTopologies = []sobTopology{
 	{name: "postgres-1", instances: 1, postgres: true},
 	{name: "postgres-2-haproxy", instances: 2, postgres: true},
 }
-
-// sobScaleOutExample is the documented scale-out HAProxy configuration.
-var sobScaleOutExample = filepath.Join(repoRoot, "docs", "deploy", "scaleout", "haproxy.cfg")
 
 // sobResult is what one run of a topology measured.
 type sobResult struct {
@@ -312,7 +306,7 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 	for i, c := range clients {
 		subs = append(subs, sobSubscribe(ctx, c, fmt.Sprintf("subscriber-%d", i)))
 	}
-	sobWaitFor(b, fmt.Sprintf("%d event streams to open", nSubs), func() bool {
+	waitWithin(b, sobWait, fmt.Sprintf("%d event streams to open", nSubs), func() bool {
 		total := 0
 		for _, n := range env.streams() {
 			total += n
@@ -380,7 +374,7 @@ func sobRun(b *testing.B, topo sobTopology) sobResult {
 			perSession[a.sid]++
 		}
 	}
-	sobWaitFor(b, "every subscriber to get every item's content.completed", func() bool {
+	waitWithin(b, sobWait, "every subscriber to get every item's content.completed", func() bool {
 		for _, s := range subs {
 			if s.completed.Load() < int64(perSession[s.sid]) {
 				return false
@@ -536,27 +530,11 @@ func sobCheckStored(b *testing.B, srv *testServer, items int) {
 	}
 }
 
-// sobWaitFor polls cond until it holds, failing after sobWait with what the optional detail
-// says then.
-func sobWaitFor(b *testing.B, what string, cond func() bool, detail ...func() string) {
-	b.Helper()
-	for deadline := time.Now().Add(sobWait); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			more := ""
-			for _, d := range detail {
-				more += ": " + d()
-			}
-			b.Fatalf("timed out after %v waiting for %s%s", sobWait, what, more)
-		}
-	}
-}
-
 // sobBalancer is haproxy running the documented scale-out configuration.
 type sobBalancer struct {
 	url  string
-	cmd  *exec.Cmd
 	logs *syncBuffer
-	once sync.Once
+	stop func() // kills haproxy and waits for it; safe to call twice
 }
 
 // sobStartBalancer runs haproxy in the foreground with docs/deploy/scaleout/haproxy.cfg, its
@@ -566,72 +544,11 @@ func sobStartBalancer(b *testing.B, srvs []*testServer) *sobBalancer {
 	if len(srvs) != 2 {
 		b.Fatalf("the scale-out example names 2 servers; got %d instances", len(srvs))
 	}
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		bin = "/usr/sbin/haproxy" // outside the PATH of some users
-		if _, serr := os.Stat(bin); serr != nil {
-			b.Fatalf("haproxy is not installed (%v): apt-get install haproxy", err)
-		}
-	}
-	raw, err := os.ReadFile(sobScaleOutExample)
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := sobFreeAddr(b)
-	cfg := string(raw)
-	for _, sub := range [][2]string{
-		{"bind 127.0.0.1:8080\n", "bind " + addr + "\n"},
-		{"server app1 127.0.0.1:8081\n", "server app1 " + strings.TrimPrefix(srvs[0].url, "http://") + "\n"},
-		{"server app2 127.0.0.1:8082\n", "server app2 " + strings.TrimPrefix(srvs[1].url, "http://") + "\n"},
-	} {
-		if !strings.Contains(cfg, sub[0]) {
-			b.Fatalf("%s no longer contains %q: update the benchmark with the example", sobScaleOutExample, sub[0])
-		}
-		cfg = strings.Replace(cfg, sub[0], sub[1], 1)
-	}
-	cfgFile := filepath.Join(b.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	if out, err := exec.Command(bin, "-c", "-f", cfgFile).CombinedOutput(); err != nil {
-		b.Fatalf("haproxy -c: %v\n%s", err, out)
-	}
-	lb := &sobBalancer{url: "http://" + addr, cmd: exec.Command(bin, "-db", "-f", cfgFile), logs: &syncBuffer{}}
-	lb.cmd.Stdout, lb.cmd.Stderr = lb.logs, lb.logs
-	if err := lb.cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		lb.stop()
-		if b.Failed() {
-			b.Logf("haproxy:\n%s", lb.logs.String())
-		}
+	addr := freeAddr(b)
+	logs, stop := runHAProxy(b, scaleOutExample, addr, map[string]string{
+		"bind 127.0.0.1:8080\n":        "bind " + addr + "\n",
+		"server app1 127.0.0.1:8081\n": "server app1 " + strings.TrimPrefix(srvs[0].url, "http://") + "\n",
+		"server app2 127.0.0.1:8082\n": "server app2 " + strings.TrimPrefix(srvs[1].url, "http://") + "\n",
 	})
-	sobWaitFor(b, "haproxy to listen", func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return lb
-}
-
-// stop kills haproxy and waits for it; safe to call twice.
-func (lb *sobBalancer) stop() {
-	lb.once.Do(func() {
-		lb.cmd.Process.Kill()
-		lb.cmd.Wait()
-	})
-}
-
-// sobFreeAddr returns a loopback address with a port free a moment ago.
-func sobFreeAddr(b testing.TB) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return &sobBalancer{url: "http://" + addr, logs: logs, stop: stop}
 }

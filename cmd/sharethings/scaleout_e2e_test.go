@@ -15,11 +15,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -74,7 +72,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	for i, app := range apps {
 		token := creds.join(t, lb.url, "watcher-"+app.name, nil).CurrentToken()
 		direct = append(direct, startScaleStream(t, "direct stream on "+app.name, app.url, token))
-		waitUntil(t, fmt.Sprintf("the stream on %s to open", app.name), func() bool { return openStreams(t, app) == 1 && direct[i].connections() == 1 })
+		waitWithin(t, scaleWait, fmt.Sprintf("the stream on %s to open", app.name), func() bool { return openStreams(t, app) == 1 && direct[i].connections() == 1 })
 	}
 	balanced := streamsOnEachInstance(t, creds, lb, apps)
 
@@ -94,16 +92,16 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	// Mid-upload, as the subscribers see it: three chunks recorded. The sender waits before
 	// the fourth until no upload lock is left in the database, so that the one taken next is
 	// that chunk's PATCH's and names the instance serving it.
-	waitUntil(t, fmt.Sprintf("%d content.chunk events", scaleCutChunk), func() bool {
+	waitWithin(t, scaleWait, fmt.Sprintf("%d content.chunk events", scaleCutChunk), func() bool {
 		return direct[1].count("content.chunk", it.id) >= scaleCutChunk
 	})
-	waitUntil(t, "the sender to get to chunk "+strconv.Itoa(scaleCutChunk), cut.isHeld)
-	waitUntil(t, "the upload locks of earlier chunks to be released", func() bool { return len(uploadLockHolders(t, db)) == 0 })
+	waitWithin(t, scaleWait, "the sender to get to chunk "+strconv.Itoa(scaleCutChunk), cut.isHeld)
+	waitWithin(t, scaleWait, "the upload locks of earlier chunks to be released", func() bool { return len(uploadLockHolders(t, db)) == 0 })
 	cut.start()
-	waitUntil(t, "the paused chunk to be half sent", cut.isReached)
+	waitWithin(t, scaleWait, "the paused chunk to be half sent", cut.isReached)
 	victim, survivor := servingUpload(t, db, apps)
 	partial := filepath.Join(shared, "sessions", scaleSession, it.id, strconv.Itoa(scaleCutChunk)+".bin")
-	waitUntil(t, victim.name+" to write part of chunk "+strconv.Itoa(scaleCutChunk), func() bool {
+	waitWithin(t, scaleWait, victim.name+" to write part of chunk "+strconv.Itoa(scaleCutChunk), func() bool {
 		st, err := os.Stat(partial)
 		return err == nil && st.Size() > 0
 	})
@@ -130,7 +128,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	// Through the balancer, the CLI downloads and decrypts what was sent.
 	cli := newCLI(t, bin, lb.url)
 	requireSameFile(t, "downloaded through the balancer", cli, it.id, plain)
-	waitUntil(t, victimStream.name+" to reconnect to "+survivor.name, func() bool {
+	waitWithin(t, scaleWait, victimStream.name+" to reconnect to "+survivor.name, func() bool {
 		return victimStream.connections() >= 2 && victimStream.lastID() >= lastEventID(t, db)
 	})
 
@@ -140,7 +138,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	victim.restart(t)
 	lb.waitLogged(t, "Server sharethings/"+victim.name+" is UP")
 	victimStream.moveTo(victim.url)
-	waitUntil(t, victimStream.name+" to reconnect to the restarted "+victim.name, func() bool { return victimStream.connections() == 3 })
+	waitWithin(t, scaleWait, victimStream.name+" to reconnect to the restarted "+victim.name, func() bool { return victimStream.connections() == 3 })
 	requireSameFile(t, "downloaded from the restarted "+victim.name, newCLI(t, bin, victim.url), it.id, plain)
 
 	// Every stream has every event of the session's log once, in order.
@@ -252,81 +250,20 @@ type scaleBalancer struct {
 // bind address and server addresses substituted, and returns once it listens.
 func startScaleBalancer(t *testing.T, apps []*scaleInstance) *scaleBalancer {
 	t.Helper()
-	bin := requireHAProxy(t)
-	raw, err := os.ReadFile(scaleOutExample)
-	if err != nil {
-		t.Fatal(err)
-	}
 	addr := freeAddr(t)
-	cfg := string(raw)
-	for old, repl := range map[string]string{
+	logs, _ := runHAProxy(t, scaleOutExample, addr, map[string]string{
 		"bind 127.0.0.1:8080\n":        "bind " + addr + "\n",
 		"server app1 127.0.0.1:8081\n": "server app1 " + apps[0].addr() + "\n",
 		"server app2 127.0.0.1:8082\n": "server app2 " + apps[1].addr() + "\n",
-	} {
-		if !strings.Contains(cfg, old) {
-			t.Fatalf("%s no longer contains %q: update the test with the example", scaleOutExample, old)
-		}
-		cfg = strings.Replace(cfg, old, repl, 1)
-	}
-	cfgFile := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(bin, "-c", "-f", cfgFile).CombinedOutput(); err != nil {
-		t.Fatalf("haproxy -c: %v\n%s", err, out)
-	}
-	lb := &scaleBalancer{url: "http://" + addr, logs: &syncBuffer{}}
-	cmd := exec.Command(bin, "-db", "-f", cfgFile)
-	cmd.Stdout, cmd.Stderr = lb.logs, lb.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("haproxy:\n%s", lb.logs.String())
-		}
 	})
-	waitUntil(t, "haproxy to listen", func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return lb
-}
-
-// requireHAProxy returns the haproxy binary; CI installs it, so a missing one is an error.
-func requireHAProxy(t *testing.T) string {
-	t.Helper()
-	if bin, err := exec.LookPath("haproxy"); err == nil {
-		return bin
-	}
-	if _, err := os.Stat("/usr/sbin/haproxy"); err == nil {
-		return "/usr/sbin/haproxy" // outside the PATH of some users
-	}
-	t.Fatal("haproxy is not installed: apt-get install haproxy (.ci/run installs it)")
-	return ""
+	return &scaleBalancer{url: "http://" + addr, logs: logs}
 }
 
 // waitLogged waits for haproxy to log a line containing s, such as a server's change of state
 // after its health checks.
 func (b *scaleBalancer) waitLogged(t *testing.T, s string) {
 	t.Helper()
-	waitUntil(t, "haproxy to log "+strconv.Quote(s), func() bool { return strings.Contains(b.logs.String(), s) })
-}
-
-// waitUntil polls cond until it holds, failing the test after scaleWait.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(scaleWait); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", scaleWait, what)
-		}
-	}
+	waitWithin(t, scaleWait, "haproxy to log "+strconv.Quote(s), func() bool { return strings.Contains(b.logs.String(), s) })
 }
 
 // scaleCreds are the session's keys, from the passphrase the CLI tests use, so that the CLI
@@ -477,7 +414,7 @@ func isClosed(c <-chan struct{}) bool {
 func servingUpload(t *testing.T, db *sql.DB, apps []*scaleInstance) (serving, other *scaleInstance) {
 	t.Helper()
 	var holders []string
-	waitUntil(t, "an instance to hold the upload's lock", func() bool {
+	waitWithin(t, scaleWait, "an instance to hold the upload's lock", func() bool {
 		holders = uploadLockHolders(t, db)
 		return len(holders) > 0
 	})
@@ -649,7 +586,7 @@ func streamsOnEachInstance(t *testing.T, creds scaleCreds, lb *scaleBalancer, ap
 		name := fmt.Sprintf("stream %d through haproxy", n+1)
 		s := startScaleStream(t, name, lb.url, token)
 		var now []int
-		waitUntil(t, name+" to open", func() bool {
+		waitWithin(t, scaleWait, name+" to open", func() bool {
 			now = []int{openStreams(t, apps[0]), openStreams(t, apps[1])}
 			return now[0]+now[1] == before[0]+before[1]+1 && s.connections() == 1
 		})
@@ -804,7 +741,7 @@ func requireStreamsHaveLog(t *testing.T, db *sql.DB, streams []*scaleStream) {
 	t.Helper()
 	last := lastEventID(t, db)
 	for _, s := range streams {
-		waitUntil(t, fmt.Sprintf("%s to get event %d (it has %d)", s.name, last, s.lastID()), func() bool { return s.lastID() >= last })
+		waitWithin(t, scaleWait, fmt.Sprintf("%s to get event %d (it has %d)", s.name, last, s.lastID()), func() bool { return s.lastID() >= last })
 	}
 	for _, s := range streams {
 		got := s.received() // first: the log read after it holds all of it
