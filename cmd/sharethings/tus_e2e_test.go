@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // completeInDB reads content_metadata.is_complete straight from the database, past the API.
@@ -287,36 +288,55 @@ func TestTusRefusesWithProblems(t *testing.T) {
 	})
 }
 
-// TestUploadWithCutInfoIsForgottenAtStart: a server killed while tusd writes a new upload's
-// .info leaves it empty. That creation was never answered, so nothing of it was acknowledged;
-// at the next start the upload is forgotten, so HEAD answers 404 (not 500 forever) and a new
-// creation for the chunk succeeds (instead of being sent back to the broken upload).
-func TestUploadWithCutInfoIsForgottenAtStart(t *testing.T) {
-	cfg, clk := testConfig(t)
-	srv := startServer(t, cfg, clk)
-	token := srv.session(t)
-	it := newItem(t, 100, 64*kiB)
-	srv.requireAnnounce(t, token, it)
-	created := srv.tusCreate(t, token, "team-alpha", it.id, 0, int64(len(it.blobs[0])), nil)
-	if created.status != http.StatusCreated {
-		t.Fatalf("create: %d %s", created.status, created.body)
+// TestUploadWithCutInfoIsForgotten: a server killed while tusd writes a new upload's .info
+// leaves it empty. That creation was never answered, so nothing of it was acknowledged; the
+// upload is forgotten, so HEAD answers 404 (not 500 forever) and a new creation for the chunk
+// succeeds (instead of being sent back to the broken upload). A server alone forgets it at
+// its next start; instances sharing a database, which cannot tell it from a creation another
+// is writing now, once it is a minute old, at start or at the next sweep.
+func TestUploadWithCutInfoIsForgotten(t *testing.T) {
+	cutInfo := func(t *testing.T) (*testServer, *clock, string, *item, string) {
+		cfg, clk := testConfig(t)
+		srv := startServer(t, cfg, clk)
+		token := srv.session(t)
+		it := newItem(t, 100, 64*kiB)
+		srv.requireAnnounce(t, token, it)
+		created := srv.tusCreate(t, token, "team-alpha", it.id, 0, int64(len(it.blobs[0])), nil)
+		if created.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", created.status, created.body)
+		}
+		id := strings.TrimPrefix(created.header.Get("Location"), srv.url+uploadPath)
+		if err := os.Truncate(filepath.Join(cfg.DataDir, "uploads", id+".info"), 0); err != nil {
+			t.Fatal(err)
+		}
+		return srv, clk, token, it, id
 	}
-	location := created.header.Get("Location")
-	id := strings.TrimPrefix(location, srv.url+uploadPath)
-
-	srv.shutdown()
-	if err := os.Truncate(filepath.Join(cfg.DataDir, "uploads", id+".info"), 0); err != nil {
-		t.Fatal(err)
+	requireForgotten := func(t *testing.T, srv *testServer, token string, it *item, id string) {
+		t.Helper()
+		head := srv.request(t, http.MethodHead, srv.url+uploadPath+id, token, nil, "Tus-Resumable", "1.0.0")
+		if head.status != http.StatusNotFound {
+			t.Fatalf("HEAD on the cut upload: %d, want 404", head.status)
+		}
+		if r := srv.postChunk(t, token, "team-alpha", it, 0); r.status != http.StatusCreated {
+			t.Fatalf("a new upload of the chunk: %d %s", r.status, r.body)
+		}
+		if !srv.completeInDB(t, it.id) {
+			t.Fatal("the item is not complete after the new upload")
+		}
 	}
-	srv = srv.restart()
-	head := srv.request(t, http.MethodHead, srv.url+uploadPath+id, token, nil, "Tus-Resumable", "1.0.0")
-	if head.status != http.StatusNotFound {
-		t.Fatalf("HEAD on the cut upload: %d, want 404", head.status)
-	}
-	if r := srv.postChunk(t, token, "team-alpha", it, 0); r.status != http.StatusCreated {
-		t.Fatalf("a new upload of the chunk: %d %s", r.status, r.body)
-	}
-	if !srv.completeInDB(t, it.id) {
-		t.Fatal("the item is not complete after the new upload")
-	}
+	t.Run("AtStart", func(t *testing.T) {
+		srv, clk, token, it, id := cutInfo(t)
+		srv.shutdown()
+		if srv.cfg.DatabaseURL != "" {
+			clk.Advance(time.Minute)
+		}
+		srv = srv.restart()
+		requireForgotten(t, srv, token, it, id)
+	})
+	t.Run("BySweep", func(t *testing.T) {
+		srv, clk, token, it, id := cutInfo(t)
+		clk.Advance(time.Minute)
+		srv.app.Sweep(t.Context())
+		requireForgotten(t, srv, token, it, id)
+	})
 }
