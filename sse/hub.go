@@ -158,6 +158,14 @@ func (h *Hub) CatchUp(ctx context.Context) {
 	}
 }
 
+// Follows reports whether anyone here streams or polls the session: events of the others
+// need not be read for this hub.
+func (h *Hub) Follows(sessionID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions[sessionID] != nil
+}
+
 // Holding returns the clients that have a stream open, and the sessions they are in.
 func (h *Hub) Holding() (clientIDs, sessionIDs []string) {
 	h.mu.Lock()

@@ -171,6 +171,11 @@ func (l *listener) relayEvents(ctx context.Context, payload string) {
 	if len(f) != 4 || f[0] == l.db.instance || l.db.Broker == nil {
 		return // ours were published at commit
 	}
+	// A broker that knows whom it serves spares us reading events nobody here follows; one
+	// who starts to later reads them from the log.
+	if b, ok := l.db.Broker.(interface{ Follows(string) bool }); ok && !b.Follows(f[3]) {
+		return
+	}
 	prev, err1 := strconv.ParseInt(f[1], 10, 64)
 	last, err2 := strconv.ParseInt(f[2], 10, 64)
 	if err1 != nil || err2 != nil || last <= prev {
