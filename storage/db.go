@@ -38,6 +38,7 @@ type DB struct {
 	url      string
 	instance string
 	listener *listener
+	locks    *uploadLocks
 
 	// Now is the clock every transaction reads once; tests replace it.
 	Now api.Clock
@@ -141,6 +142,7 @@ func open(ctx context.Context, dataDir string, d *dialect, writer, reader *sql.D
 func (db *DB) Close() error {
 	if db.listener != nil {
 		db.listener.stop()
+		db.locks.close()
 	}
 	if db.reader.DB == db.writer.DB {
 		return db.writer.Close()

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,9 +86,6 @@ type listener struct {
 	relay  Relay
 	cancel context.CancelFunc
 	done   chan struct{}
-
-	mu      sync.Mutex
-	holders map[string]func() // upload id → ask our holder of its lock to let go
 }
 
 // FollowOthers starts relaying other instances' events to db.Broker, their expired sessions
@@ -143,6 +139,8 @@ func (l *listener) listen(ctx context.Context, connected func()) error {
 		}
 	}
 	connected()
+	// What broke our connection may have broken the one holding upload locks.
+	l.db.locks.check()
 	if l.relay.CatchUp != nil {
 		l.relay.CatchUp(ctx)
 	}
@@ -155,7 +153,7 @@ func (l *listener) listen(ctx context.Context, connected func()) error {
 		case eventsChannel:
 			l.relayEvents(ctx, n.Payload)
 		case unlockChannel:
-			l.requestRelease(n.Payload)
+			l.db.locks.requestRelease(n.Payload)
 		case expiredChannel:
 			instance, sid, _ := strings.Cut(n.Payload, " ")
 			if instance != l.db.instance && l.relay.SessionExpired != nil {

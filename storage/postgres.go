@@ -43,7 +43,8 @@ func OpenPostgres(ctx context.Context, databaseURL, dataDir string) (*DB, error)
 	}
 	db.url = databaseURL
 	db.instance = randomHex(8)
-	db.listener = &listener{db: db, holders: map[string]func(){}}
+	db.listener = &listener{db: db}
+	db.locks = &uploadLocks{db: db, held: map[string]*heldUpload{}}
 	return db, nil
 }
 

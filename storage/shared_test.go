@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -247,33 +248,35 @@ func TestSharedUploadLocks(t *testing.T) {
 		return unlock
 	}
 
-	t.Run("WaiterAsksTheHolderAndGetsTheLockOnceFreed", func(t *testing.T) {
-		released, asked := signalOnCall()
-		unlockA := lock(t, in.a, "u1", released)
-		waiter := lockInBackground(t.Context(), in.b, "u1")
-		select {
-		case <-asked:
-		case r := <-waiter:
-			t.Fatalf("b locked an upload a holds: %v", r.err)
-		case <-time.After(waitLimit):
-			t.Fatalf("a was not asked to let go within %v", waitLimit)
-		}
-		select {
-		case r := <-waiter:
-			t.Fatalf("b locked the upload before a let go: %v", r.err)
-		default:
-		}
-		unlockA()
-		select {
-		case r := <-waiter:
-			if r.err != nil {
-				t.Fatalf("b's lock after a let go: %v", r.err)
+	for name, waiterOn := range map[string]*DB{"OtherInstance": in.b, "SameInstance": in.a} {
+		t.Run("WaiterAsksTheHolderAndGetsTheLockOnceFreed/"+name, func(t *testing.T) {
+			released, asked := signalOnCall()
+			unlockA := lock(t, in.a, "u1-"+name, released)
+			waiter := lockInBackground(t.Context(), waiterOn, "u1-"+name)
+			select {
+			case <-asked:
+			case r := <-waiter:
+				t.Fatalf("b locked an upload a holds: %v", r.err)
+			case <-time.After(waitLimit):
+				t.Fatalf("a was not asked to let go within %v", waitLimit)
 			}
-			r.unlock()
-		case <-time.After(waitLimit):
-			t.Fatalf("b did not get the lock within %v of a letting go", waitLimit)
-		}
-	})
+			select {
+			case r := <-waiter:
+				t.Fatalf("b locked the upload before a let go: %v", r.err)
+			default:
+			}
+			unlockA()
+			select {
+			case r := <-waiter:
+				if r.err != nil {
+					t.Fatalf("b's lock after a let go: %v", r.err)
+				}
+				r.unlock()
+			case <-time.After(waitLimit):
+				t.Fatalf("b did not get the lock within %v of a letting go", waitLimit)
+			}
+		})
+	}
 	t.Run("WaiterGivesUpWhenItsContextEnds", func(t *testing.T) {
 		unlockA := lock(t, in.a, "u2", func() {})
 		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
@@ -303,6 +306,23 @@ func TestSharedUploadLocks(t *testing.T) {
 			t.Fatal("locking another upload asked a to let go")
 		default:
 		}
+	})
+	t.Run("ManyHeldAtOnceLeaveTheDatabaseToOthers", func(t *testing.T) {
+		// More uploads held at once than the pool has connections: their locks share one, so
+		// the queries of the requests holding them still get theirs.
+		var unlocks []func()
+		for i := range 2 * postgresPoolSize {
+			unlocks = append(unlocks, lock(t, in.a, fmt.Sprintf("many-%d", i), func() {}))
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
+		defer cancel()
+		if err := in.a.Ping(ctx); err != nil {
+			t.Fatalf("with %d uploads held, the database: %v", len(unlocks), err)
+		}
+		for _, unlock := range unlocks {
+			unlock()
+		}
+		lock(t, in.b, "many-0", func() {})()
 	})
 	t.Run("UnlockedIsFreeForTheOtherInstance", func(t *testing.T) {
 		lock(t, in.a, "u5", func() {})()
