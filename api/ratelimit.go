@@ -16,7 +16,7 @@ type Bucket struct {
 // Take refills the bucket to now and, when it holds a whole token, takes cost from it;
 // otherwise it reports how long until it will hold one. A cost of 0 only looks.
 func (b *Bucket) Take(now time.Time, perMinute, cost float64) (ok bool, wait time.Duration) {
-	b.Refill(now, perMinute)
+	b.refill(now, perMinute)
 	if b.Tokens < 1 {
 		perToken := float64(time.Minute) / perMinute
 		return false, time.Duration(math.Ceil((1 - b.Tokens) * perToken))
@@ -25,8 +25,8 @@ func (b *Bucket) Take(now time.Time, perMinute, cost float64) (ok bool, wait tim
 	return true, 0
 }
 
-// Refill adds the tokens earned since the bucket was last used, up to perMinute.
-func (b *Bucket) Refill(now time.Time, perMinute float64) {
+// refill adds the tokens earned since the bucket was last used, up to perMinute.
+func (b *Bucket) refill(now time.Time, perMinute float64) {
 	if b.At.IsZero() {
 		b.Tokens = perMinute
 	} else {

@@ -212,6 +212,7 @@ func (tx *Tx) lockSession(ctx context.Context, sessionID string) error {
 	return rows.Close()
 }
 
+// ExecContext, QueryContext and QueryRowContext speak the engine's dialect (dialect.rebind).
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return tx.Tx.ExecContext(ctx, tx.db.d.rebind(query), args...)
 }

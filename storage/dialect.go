@@ -94,6 +94,7 @@ type pool struct {
 	d *dialect
 }
 
+// ExecContext, QueryContext and QueryRowContext rebind the query, then run it.
 func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return p.DB.ExecContext(ctx, p.d.rebind(query), args...)
 }

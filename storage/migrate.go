@@ -72,6 +72,7 @@ func applyMigration(ctx context.Context, tx *Tx, files fs.FS, name string) error
 	if err != nil {
 		return err
 	}
+	// As written: a migration is the engine's own SQL, with no parameters to rebind.
 	if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // TakeToken implements api.RateLimits in the database, so every instance draws on the same
-// buckets. The bucket's row is locked while its new level is computed.
+// buckets. The bucket's row is locked while its new level is computed. PostgreSQL only: a
+// server alone on SQLite keeps its buckets in memory.
 func (db *DB) TakeToken(ctx context.Context, key string, perMinute int, cost float64) (bool, time.Duration, error) {
 	tx, err := db.begin(ctx)
 	if err != nil {

@@ -198,11 +198,13 @@ func every(ctx context.Context, interval time.Duration, fn func(context.Context)
 }
 
 // ExpirePresence records client.left for clients with no stream and no poll within the grace.
-// Clients holding streams are marked seen first, so that other instances sharing the
-// database, which cannot know about our streams, keep them present too.
+// Where other instances share the database (and cannot know about our streams), the clients
+// holding streams here are marked seen first, so that their checks keep them present too.
 func (a *App) ExpirePresence(ctx context.Context) {
 	holding, _ := a.hub.Holding()
-	logError("mark stream holders seen", a.db.MarkSeen(ctx, holding))
+	if a.db.Shared() {
+		logError("mark stream holders seen", a.db.MarkSeen(ctx, holding))
+	}
 	_, err := a.db.ExpirePresence(ctx, a.cfg.Now().Add(-presenceGrace), holding)
 	logError("expire presence", err)
 }

@@ -62,9 +62,12 @@ type setting struct {
 	set              func(c *Config, v string) error
 }
 
-// shown is how a value appears in an error: a database URL may hold a password.
+// secretSettings hold credentials: the signing key, and a database URL's password.
+var secretSettings = map[string]bool{"jwt-secret": true, "database-url": true}
+
+// shown is how a value appears in an error: never, for a secret.
 func (s setting) shown(v string) string {
-	if s.flag == "database-url" {
+	if secretSettings[s.flag] {
 		return "(not shown)"
 	}
 	return strconv.Quote(v)

@@ -62,6 +62,24 @@ func TestParseConfigRefusesBadValues(t *testing.T) {
 	}
 }
 
+// TestParseConfigKeepsSecretsOutOfErrors: a bad signing key or database URL is refused
+// without being repeated, since start-up errors end up in logs.
+func TestParseConfigKeepsSecretsOutOfErrors(t *testing.T) {
+	for _, tc := range []struct{ flag, env, value string }{
+		{"--jwt-secret", "SHARETHINGS_JWT_SECRET", "c0ffee-almost-a-key"},
+		{"--database-url", "SHARETHINGS_DATABASE_URL", "mysql://app:hunter2@db/sharethings"},
+	} {
+		for _, errOf := range []func() error{
+			func() error { _, err := ParseConfig([]string{tc.flag, tc.value}, env(nil)); return err },
+			func() error { _, err := ParseConfig(nil, env(map[string]string{tc.env: tc.value})); return err },
+		} {
+			if err := errOf(); err == nil || strings.Contains(err.Error(), tc.value) || strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("%s: error %v must refuse the value without showing it", tc.flag, err)
+			}
+		}
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "1048576": 1 << 20, "64KiB": 64 << 10, "16MiB": 16 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40, "5B": 5} {
 		if got, err := parseSize(in); err != nil || got != want {
